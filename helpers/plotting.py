@@ -1,0 +1,189 @@
+"""Figures used by the notebooks.
+
+Every function builds a new :class:`matplotlib.figure.Figure` (or draws into
+given axes) and returns the figure; none calls ``plt.show()``. In Jupyter the
+inline backend displays figures made with pyplot at the end of the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+STYLE = "course.mplstyle"
+
+
+def style_path() -> str:
+    """Path of the course's matplotlib style file, shipped in this package."""
+    return str(resources.files("helpers").joinpath(STYLE))
+
+
+def use_style() -> None:
+    """Apply the course's figure style (call once, in a notebook's setup cell)."""
+    plt.style.use(style_path())
+
+
+def _to_numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _symmetric_limit(values: np.ndarray) -> float:
+    limit = float(np.abs(values).max()) if values.size else 1.0
+    return limit if limit > 0 else 1.0
+
+
+def show_stimulus(stimulus, ax=None, title: str | None = None) -> Figure:
+    """Show one stimulus as a grey-scale image.
+
+    Parameters
+    ----------
+    stimulus : array-like or torch.Tensor, (H, W)
+        Luminance; displayed on the fixed scale [-0.5, 0.5] of the gratings.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure is made when omitted.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    image = _to_numpy(stimulus)
+    if image.ndim != 2:
+        raise ValueError(f"stimulus must be 2-D (H, W), got shape {image.shape}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4, 3))
+    ax.imshow(image, cmap="gray", vmin=-0.5, vmax=0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def show_stimuli(stimuli, titles: Sequence[str] | None = None) -> Figure:
+    """Show a batch of stimuli side by side.
+
+    Parameters
+    ----------
+    stimuli : torch.Tensor or array-like, (N, 1, H, W) or (N, H, W)
+    titles : sequence of str, optional
+        One per stimulus.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    images = _to_numpy(stimuli)
+    if images.ndim == 4:
+        images = images[:, 0]
+    n = len(images)
+    fig, axes = plt.subplots(1, n, figsize=(2.2 * n, 2), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        show_stimulus(images[i], ax=ax, title=titles[i] if titles else None)
+    return fig
+
+
+def plot_kernels(kernels, titles: Sequence[str] | None = None) -> Figure:
+    """Show a bank of kernels with one symmetric colour scale.
+
+    Parameters
+    ----------
+    kernels : torch.Tensor or array-like, (C_out, C_in, K, K) or (C_out, K, K)
+        Only input channel 0 is shown for 4-D input.
+    titles : sequence of str, optional
+        One per output channel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    values = _to_numpy(kernels)
+    if values.ndim == 4:
+        values = values[:, 0]
+    if values.ndim != 3:
+        raise ValueError(f"kernels must be (C_out, C_in, K, K) or (C_out, K, K), got shape {values.shape}")
+    limit = _symmetric_limit(values)
+    n = len(values)
+    fig, axes = plt.subplots(1, n, figsize=(1.6 * n + 0.8, 1.9), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        image = ax.imshow(values[i], cmap="bwr", vmin=-limit, vmax=limit)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(titles[i] if titles else f"channel {i}")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
+    return fig
+
+
+def plot_activations(stimuli, activations, row_titles: Sequence[str] | None = None) -> Figure:
+    """A grid of activation maps: one row per stimulus, one column per channel.
+
+    The first column shows the stimulus; all activation maps share one
+    colour scale symmetric about zero, shown by a colour bar.
+
+    Parameters
+    ----------
+    stimuli : torch.Tensor, (N, 1, H, W)
+    activations : torch.Tensor, (N, C_out, H_out, W_out)
+    row_titles : sequence of str, optional
+        One per stimulus, e.g. its orientation.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    stim = _to_numpy(stimuli)
+    act = _to_numpy(activations)
+    if stim.ndim != 4 or act.ndim != 4 or len(stim) != len(act):
+        raise ValueError(
+            f"expected stimuli (N, 1, H, W) and activations (N, C_out, H, W) with the same N, "
+            f"got {stim.shape} and {act.shape}"
+        )
+    n, c_out = act.shape[:2]
+    limit = _symmetric_limit(act)
+    fig, axes = plt.subplots(n, c_out + 1, figsize=(1.5 * (c_out + 1) + 1, 1.2 * n + 0.4), squeeze=False)
+    for i in range(n):
+        show_stimulus(stim[i, 0], ax=axes[i, 0])
+        if row_titles:
+            axes[i, 0].set_ylabel(row_titles[i])
+        for c in range(c_out):
+            ax = axes[i, c + 1]
+            image = ax.imshow(act[i, c], cmap="bwr", vmin=-limit, vmax=limit)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"channel {c}")
+    axes[0, 0].set_title("stimulus")
+    fig.colorbar(image, ax=axes[:, 1:].ravel().tolist(), shrink=0.8, label="activation")
+    return fig
+
+
+def plot_training_curve(losses, test_losses=None, ylabel: str = "loss") -> Figure:
+    """Loss (or error) per training step or epoch.
+
+    Parameters
+    ----------
+    losses : sequence of float
+        Training values, one per step.
+    test_losses : sequence of float, optional
+        Test values on the same steps.
+    ylabel : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.plot(np.asarray(losses, dtype=float), label="train")
+    if test_losses is not None:
+        ax.plot(np.asarray(test_losses, dtype=float), label="test")
+        ax.legend()
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(ylabel)
+    return fig
