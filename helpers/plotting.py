@@ -187,3 +187,116 @@ def plot_training_curve(losses, test_losses=None, ylabel: str = "loss") -> Figur
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel)
     return fig
+
+
+def _annotate(ax, values: np.ndarray, fmt: str = "{:g}") -> None:
+    for (row, col), value in np.ndenumerate(values):
+        ax.text(col, row, fmt.format(value), ha="center", va="center", fontsize=9)
+
+
+def plot_worked_example(image, kernel, output, window: tuple[int, int] = (0, 0)) -> Figure:
+    """Image, kernel and output of a small 2D cross-correlation, with every number written in.
+
+    The window that produces ``output[window]`` is outlined on the image and
+    that output value is outlined too.
+
+    Parameters
+    ----------
+    image : array-like, (H, W)
+    kernel : array-like, (Kh, Kw)
+    output : array-like, (H_out, W_out)
+        The cross-correlation of ``image`` with ``kernel`` (stride 1, no padding).
+    window : (int, int)
+        Row and column of the output value to highlight.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Rectangle
+
+    image, kernel, output = (_to_numpy(a) for a in (image, kernel, output))
+    kh, kw = kernel.shape
+    row, col = window
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.2), width_ratios=[image.shape[1], kernel.shape[1], output.shape[1]])
+    for ax, values, title, cmap in zip(
+        axes, (image, kernel, output), ("image", "kernel", "output"), ("Greys", "bwr", "Greys"), strict=True
+    ):
+        limit = _symmetric_limit(values)
+        vmin = -limit if cmap == "bwr" else values.min()
+        ax.imshow(values, cmap=cmap, vmin=vmin, vmax=limit if cmap == "bwr" else values.max() + 1e-9, alpha=0.35)
+        _annotate(ax, values)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title)
+    axes[0].add_patch(Rectangle((col - 0.5, row - 0.5), kw, kh, fill=False, edgecolor="tab:red", linewidth=2.5))
+    axes[2].add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="tab:red", linewidth=2.5))
+    return fig
+
+
+def plot_sliding_window(image, kernel, output, positions: Sequence[tuple[int, int]]) -> Figure:
+    """Frames of the window sliding over an image, with the output filled in so far.
+
+    Parameters
+    ----------
+    image : array-like, (H, W)
+    kernel : array-like, (Kh, Kw)
+    output : array-like, (H_out, W_out)
+        Cross-correlation of ``image`` and ``kernel`` (stride 1, no padding).
+    positions : sequence of (int, int)
+        Output positions (row, col), one frame each, in raster order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two rows: the image with the current window, and the output computed
+        up to and including that position (later entries blank).
+    """
+    from matplotlib.patches import Rectangle
+
+    image, kernel, output = (_to_numpy(a) for a in (image, kernel, output))
+    kh, kw = kernel.shape
+    n = len(positions)
+    fig, axes = plt.subplots(2, n, figsize=(2.2 * n, 4.2), squeeze=False)
+    order = np.arange(output.size).reshape(output.shape)
+    for i, (row, col) in enumerate(positions):
+        top, bottom = axes[0, i], axes[1, i]
+        top.imshow(image, cmap="gray")
+        top.add_patch(Rectangle((col - 0.5, row - 0.5), kw, kh, fill=False, edgecolor="tab:red", linewidth=2))
+        top.set_title(f"window at ({row}, {col})")
+        partial = np.where(order <= order[row, col], output, np.nan)
+        bottom.imshow(partial, cmap="gray", vmin=np.nanmin(output), vmax=np.nanmax(output))
+        bottom.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="tab:red", linewidth=2))
+        for ax in (top, bottom):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[1, 0].set_ylabel("output so far")
+    return fig
+
+
+def plot_phase_invariance(shifts, simple, energy) -> Figure:
+    """Responses of a simple cell and of an energy-model complex cell as a grating shifts.
+
+    Parameters
+    ----------
+    shifts : sequence of float
+        Phase shifts of the grating in radians.
+    simple, energy : sequence of float
+        Response of each unit at each shift, same length as ``shifts``; each
+        curve is divided by its own maximum so the two can share an axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    shifts = np.asarray(shifts, dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for values, label in ((simple, "simple cell (rectified Gabor)"), (energy, "complex cell (energy model)")):
+        values = np.asarray(values, dtype=float)
+        peak = np.abs(values).max()
+        ax.plot(np.rad2deg(shifts), values / (peak if peak > 0 else 1), marker="o", label=label)
+    ax.set_xlabel("grating phase shift (degrees)")
+    ax.set_ylabel("response / max")
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    return fig
