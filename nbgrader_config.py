@@ -18,3 +18,21 @@ c.ClearOutput.enabled = True
 # Grading: a cell may run for at most this many seconds before it counts as failed.
 c.ExecutePreprocessor.timeout = 60
 c.Execute.timeout = 60
+
+# --- Grading hardening (see grading/preprocessors.py and README "Grading") ---
+# A test cell that writes to stderr scores 0 in nbgrader; drop stderr streams from every
+# cell after execution so a correct answer that triggers a warning keeps its points.
+# Errors are not streams: a failing test still scores 0.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"[\s\S]*"
+
+# Before execution, restore the instructor's cells, types and metadata and drop tags
+# such as skip-execution or raises-exception that a student could add.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "grading.preprocessors.NormaliseSubmission",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

@@ -1,0 +1,234 @@
+"""Submissions the autograder must grade right: typical mistakes and other correct answers.
+
+Each :class:`Variant` starts from the reference answers and replaces some
+solution cells. ``loses`` names the test cells (grade_ids) that must score 0;
+every other test cell must keep full marks. A variant with an empty ``loses``
+is another correct answer, which must get full marks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    answers: dict[str, str]
+    loses: frozenset[str] = field(default_factory=frozenset)
+    why: str = ""
+
+
+def _conv_by_hand(body: str) -> str:
+    return f"""def conv2d_by_hand(image, kernel, padding=0, stride=1):
+{body}
+"""
+
+
+_LOOPS = """    kh, kw = kernel.shape
+    padded = torch.zeros(image.shape[0] + 2 * padding, image.shape[1] + 2 * padding)
+    padded[padding : padding + image.shape[0], padding : padding + image.shape[1]] = image
+    h_out = (padded.shape[0] - kh) // stride + 1
+    w_out = (padded.shape[1] - kw) // stride + 1
+    out = torch.zeros(h_out, w_out)
+    for i in range(h_out):
+        for j in range(w_out):
+            out[i, j] = (padded[i * stride : i * stride + kh, j * stride : j * stride + kw] * kernel).sum()
+    return out"""
+
+_LAYER = """class ConvolutionalLayer(nn.Module):
+    def __init__(self, c_in=1, c_out=6, K=7, filters=None):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, kernel_size=K, stride=1, padding={padding})
+        if filters is not None:
+            with torch.no_grad():
+                self.conv.weight.copy_(filters)
+                {bias}
+
+    def forward(self, s):
+        return self.conv(s)
+"""
+
+CONV_TESTS = frozenset(
+    {
+        "test_conv2d_by_hand_cross_correlation",
+        "test_conv2d_by_hand_padding",
+        "test_conv2d_by_hand_stride",
+        "test_conv2d_by_hand_padding_and_stride",
+        "test_conv2d_by_hand_no_library",
+    }
+)
+
+T2_MISTAKES = [
+    Variant(
+        "true_convolution",
+        {"conv2d_by_hand": _conv_by_hand(_LOOPS.replace("* kernel).sum()", "* kernel.flip(0, 1)).sum()"))},
+        CONV_TESTS,
+        "flips the kernel: the mathematical convolution, not PyTorch's cross-correlation",
+    ),
+    Variant(
+        "ignores_padding",
+        {"conv2d_by_hand": _conv_by_hand("    padding = 0\n" + _LOOPS)},
+        frozenset({"test_conv2d_by_hand_padding", "test_conv2d_by_hand_padding_and_stride"}),
+    ),
+    Variant(
+        "ignores_stride",
+        {"conv2d_by_hand": _conv_by_hand("    stride = 1\n" + _LOOPS)},
+        frozenset({"test_conv2d_by_hand_stride", "test_conv2d_by_hand_padding_and_stride"}),
+    ),
+    Variant(
+        "off_by_one_output_in_conv2d_by_hand",
+        {"conv2d_by_hand": _conv_by_hand(_LOOPS.replace("// stride + 1", "// stride"))},
+        CONV_TESTS,
+    ),
+    Variant(
+        "calls_conv2d",
+        {
+            "conv2d_by_hand": _conv_by_hand(
+                "    return F.conv2d(image[None, None], kernel[None, None], padding=padding, stride=stride)[0, 0]"
+            )
+        },
+        frozenset({"test_conv2d_by_hand_no_library"}),
+    ),
+    Variant(
+        "calls_imported_conv2d",
+        {
+            "conv2d_by_hand": "from torch.nn.functional import conv2d as c2d\n\n\n"
+            + _conv_by_hand(
+                "    return c2d(image[None, None], kernel[None, None], padding=padding, stride=stride)[0, 0]"
+            )
+        },
+        frozenset({"test_conv2d_by_hand_no_library"}),
+    ),
+    Variant(
+        "off_by_one_output_shape",
+        {
+            "conv_output_shape": "def conv_output_shape(h, w, K, padding=0, stride=1):\n"
+            "    return (h + 2 * padding - K) // stride, (w + 2 * padding - K) // stride\n"
+        },
+        frozenset({"test_conv_output_shape_stride_1", "test_conv_output_shape_stride"}),
+    ),
+    Variant(
+        "output_shape_true_division",
+        {
+            "conv_output_shape": "def conv_output_shape(h, w, K, padding=0, stride=1):\n"
+            "    return (h + 2 * padding - K) / stride + 1, (w + 2 * padding - K) / stride + 1\n"
+        },
+        frozenset({"test_conv_output_shape_stride"}),
+        "true division gives floats such as 21.5 when the stride does not divide evenly",
+    ),
+    Variant(
+        "layer_pads_K",
+        {"convolutional_layer": _LAYER.format(padding="K", bias="self.conv.bias.zero_()")},
+        frozenset({"test_layer_structure", "test_layer_forward", "test_convout"}),
+    ),
+    Variant(
+        "layer_keeps_random_bias",
+        {"convolutional_layer": _LAYER.format(padding="K // 2", bias="pass")},
+        frozenset({"test_layer_filters", "test_layer_forward", "test_convout"}),
+    ),
+    Variant(
+        "stimuli_in_wrong_order",
+        {
+            "grating_responses": "stimuli = gratings([90, 45, 0, -45, -90])\n"
+            "layer = ConvolutionalLayer(filters=filter_bank(6, 7))\n"
+            "with torch.no_grad():\n    convout = layer(stimuli)\n"
+        },
+        frozenset({"test_stimuli", "test_convout"}),
+    ),
+    Variant(
+        "dense_counts_only_outputs",
+        {
+            "parameter_counts": "def n_conv_parameters(c_in, c_out, K):\n    return c_out * c_in * K * K + c_out\n\n\n"
+            "def n_dense_parameters(h, w, c_in, c_out):\n    return (h * w) * c_out + c_out\n"
+        },
+        frozenset({"test_n_dense_parameters"}),
+        "counts (H*W)*C_out + C_out",
+    ),
+    Variant(
+        "conv_count_without_bias",
+        {
+            "parameter_counts": "def n_conv_parameters(c_in, c_out, K):\n    return c_out * c_in * K * K\n\n\n"
+            "def n_dense_parameters(h, w, c_in, c_out):\n    return (c_in * h * w) * (c_out * h * w) + c_out * h * w\n"
+        },
+        frozenset({"test_n_conv_parameters"}),
+    ),
+    Variant(
+        "weights_not_detached",
+        {"layer_weights": "weights = layer.conv.weight\n"},
+        frozenset({"test_weights"}),
+    ),
+    Variant(
+        "energy_not_squared",
+        {
+            "complex_cell_energy": "def complex_cell_energy(stimuli, even, odd):\n"
+            "    K = even.shape[-1]\n"
+            "    return (F.conv2d(stimuli, even[None, None], padding=K // 2).abs()\n"
+            "            + F.conv2d(stimuli, odd[None, None], padding=K // 2).abs())\n"
+        },
+        frozenset({"test_complex_cell_energy"}),
+    ),
+]
+
+T2_CORRECT = [
+    Variant(
+        "unfold_windows",
+        {
+            "conv2d_by_hand": _conv_by_hand(
+                "    kh, kw = kernel.shape\n"
+                "    padded = torch.nn.functional.pad(image, (padding, padding, padding, padding))\n"
+                "    windows = padded.unfold(0, kh, stride).unfold(1, kw, stride)\n"
+                "    return (windows * kernel).sum(dim=(-2, -1))"
+            )
+        },
+    ),
+    Variant(
+        "numpy_loops_returning_tensor",
+        {
+            "conv2d_by_hand": "import numpy as np\n\n\n"
+            + _conv_by_hand(
+                "    img = np.pad(image.numpy(), padding)\n"
+                "    k = kernel.numpy()\n"
+                "    kh, kw = k.shape\n"
+                "    rows = range(0, img.shape[0] - kh + 1, stride)\n"
+                "    cols = range(0, img.shape[1] - kw + 1, stride)\n"
+                "    return torch.tensor([[float((img[r:r + kh, c:c + kw] * k).sum()) for c in cols] for r in rows])"
+            )
+        },
+    ),
+    Variant(
+        "warns_and_writes_to_stderr",
+        {
+            "conv2d_by_hand": "import sys\nimport warnings\n\n\n"
+            + _conv_by_hand('    warnings.warn("slow loops ahead")\n    print("debug", file=sys.stderr)\n' + _LOOPS),
+            "convolutional_layer": _LAYER.format(padding="K // 2", bias="self.conv.bias.zero_()").replace(
+                "self.conv.weight.copy_(filters)", "self.conv.weight.copy_(torch.tensor(filters))"
+            ),
+        },
+        why="torch.tensor(tensor) emits a UserWarning; warnings must not cost points",
+    ),
+    Variant(
+        "layer_with_parameter_and_no_bias",
+        {
+            "convolutional_layer": "class ConvolutionalLayer(nn.Module):\n"
+            "    def __init__(self, c_in=1, c_out=6, K=7, filters=None):\n"
+            "        super().__init__()\n"
+            "        self.conv = nn.Conv2d(c_in, c_out, K, padding='same', bias=filters is None)\n"
+            "        if filters is not None:\n"
+            "            self.conv.weight = nn.Parameter(filters.clone())\n\n"
+            "    def forward(self, s):\n"
+            "        return self.conv(s)\n"
+        },
+    ),
+    Variant(
+        "shape_as_list_of_numpy_ints",
+        {
+            "conv_output_shape": "import numpy as np\n\n\ndef conv_output_shape(h, w, K, padding=0, stride=1):\n"
+            "    size = (np.array([h, w]) + 2 * padding - K) // stride + 1\n"
+            "    return [size[0], size[1]]\n"
+        },
+    ),
+]
+
+MISTAKES = {"t2_convolutions": T2_MISTAKES}
+CORRECT = {"t2_convolutions": T2_CORRECT}

@@ -1,0 +1,89 @@
+"""Build submissions from the instructor's and the student's notebooks.
+
+A *reference submission* is the release notebook with every solution cell
+replaced by the instructor's solution (the code between ``### BEGIN SOLUTION``
+and ``### END SOLUTION``, markers removed): exactly what a perfect student hands in.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "source"
+RELEASE = ROOT / "release"
+
+_MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
+
+
+def assignments() -> list[str]:
+    """Names of the assignments: the folders under ``source/`` holding a notebook."""
+    return sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def notebook_path(assignment: str, folder: Path = RELEASE) -> Path:
+    """The one notebook of ``assignment`` under ``folder`` (release by default)."""
+    (path,) = sorted((folder / assignment).glob("*.ipynb"))
+    return path
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def is_solution(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def is_test(cell) -> bool:
+    """An autograded test cell: a graded code cell that is not a solution."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def strip_markers(text: str) -> str:
+    """Remove the BEGIN/END SOLUTION lines, keeping the solution between them."""
+    return "\n".join(line for line in text.split("\n") if not _MARKER.match(line))
+
+
+def solutions(assignment: str) -> dict[str, str]:
+    """The instructor's answer for every solution cell, by grade_id, markers removed."""
+    nb = read(notebook_path(assignment, SOURCE))
+    out = {}
+    for cell in nb.cells:
+        if is_solution(cell):
+            text = cell.source
+            if cell.cell_type == "markdown":
+                text = re.sub(r"=== (BEGIN|END) MARK SCHEME ===\n?", "", text).strip()
+            out[grade_id(cell)] = strip_markers(text)
+    return out
+
+
+def autograded_cells(assignment: str) -> list[str]:
+    """grade_ids of the autograded test cells, in notebook order."""
+    return [grade_id(c) for c in read(notebook_path(assignment, SOURCE)).cells if is_test(c)]
+
+
+def with_answers(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose solution cells with these grade_ids hold these sources."""
+    out = copy.deepcopy(nb)
+    unknown = set(answers) - {grade_id(c) for c in out.cells if is_solution(c)}
+    if unknown:
+        raise KeyError(f"no solution cells with grade_id {sorted(unknown)}")
+    for cell in out.cells:
+        if is_solution(cell) and grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
+    return out
+
+
+def reference_submission(assignment: str) -> nbformat.NotebookNode:
+    """The release notebook with all of the instructor's answers filled in."""
+    return with_answers(read(notebook_path(assignment)), solutions(assignment))

@@ -1,0 +1,148 @@
+"""A scratch nbgrader course folder driven through nbgrader's real command line.
+
+:class:`Course` copies ``source/`` and the course's ``nbgrader_config.py`` into a
+folder of its own, generates the assignments there (which fills a real SQLite
+gradebook), and takes submissions through autograde, feedback and export.
+Each student is autograded by a separate ``nbgrader`` process, so a submission
+that breaks nbgrader is reported and the others are still graded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .notebooks import ROOT, notebook_path
+
+BIN = Path(sys.executable).parent
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader: this venv first on PATH (nbgrader calls `alembic` by name)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    env["COURSE_DEVICE"] = env.get("COURSE_GRADING_DEVICE", "cpu")
+    return env
+
+
+@dataclass
+class Run:
+    """What one nbgrader command did."""
+
+    args: list[str]
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def errors(self) -> list[str]:
+        """nbgrader's ERROR lines, the first line of each."""
+        return [line.strip() for line in self.output.splitlines() if "| ERROR]" in line]
+
+
+class Course:
+    """A scratch course folder with its own gradebook."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @classmethod
+    def create(cls, root: Path, assignments: list[str]) -> Course:
+        """Make a fresh course folder at ``root`` and generate ``assignments`` in it."""
+        course = cls(root)
+        if course.root.exists():
+            shutil.rmtree(course.root)
+        (course.root / "source").mkdir(parents=True)
+        shutil.copy(ROOT / "nbgrader_config.py", course.root / "nbgrader_config.py")
+        for name in assignments:
+            shutil.copytree(ROOT / "source" / name, course.root / "source" / name)
+            run = course.nbgrader("generate_assignment", name, "--force")
+            if not run.ok:
+                raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{run.output}")
+        return course
+
+    def nbgrader(self, *args: str, timeout: float = 900) -> Run:
+        """Run one nbgrader command in the course folder and capture its log."""
+        cmd = [str(BIN / "nbgrader"), *args]
+        try:
+            proc = subprocess.run(
+                cmd,
+                cwd=self.root,
+                env=nbgrader_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as err:
+            out = err.output.decode() if isinstance(err.output, bytes) else (err.output or "")
+            return Run(cmd, -1, out + f"\n[course | ERROR] nbgrader did not finish within {timeout:.0f} s")
+        return Run(cmd, proc.returncode, proc.stdout)
+
+    def release_notebook(self, assignment: str) -> Path:
+        return notebook_path(assignment, self.root / "release")
+
+    def submit(self, student: str, assignment: str, notebook, filename: str | None = None) -> Path:
+        """Place a submission where ``nbgrader collect`` would: submitted/<student>/<assignment>/.
+
+        ``notebook`` is a NotebookNode, or raw bytes/str for a broken file.
+        """
+        folder = self.root / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (filename or self.release_notebook(assignment).name)
+        if isinstance(notebook, nbformat.NotebookNode):
+            nbformat.write(notebook, path)
+        elif isinstance(notebook, bytes):
+            path.write_bytes(notebook)
+        else:
+            path.write_text(notebook)
+        return path
+
+    def autograde(self, student: str, assignment: str, timeout: float = 900) -> Run:
+        return self.nbgrader("autograde", assignment, "--student", student, "--force", timeout=timeout)
+
+    def generate_feedback(self, student: str, assignment: str) -> Run:
+        return self.nbgrader("generate_feedback", assignment, "--student", student, "--force")
+
+    def feedback_html(self, student: str, assignment: str) -> Path:
+        return (
+            self.root / "feedback" / student / assignment / self.release_notebook(assignment).with_suffix(".html").name
+        )
+
+    def export_csv(self, path: Path) -> Run:
+        return self.nbgrader("export", "--to", str(path))
+
+    def scores(self, student: str, assignment: str) -> dict[str, float] | None:
+        """Score of every graded cell of a student's autograded notebook, or None if not graded."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        nb_name = self.release_notebook(assignment).stem
+        with Gradebook(self.db_url) as gb:
+            try:
+                submission = gb.find_submission_notebook(nb_name, assignment, student)
+            except MissingEntry:
+                return None
+            return {grade.name: float(grade.score) for grade in submission.grades}
+
+    def max_scores(self, assignment: str) -> dict[str, float]:
+        """Points of every graded cell of an assignment's notebook."""
+        from nbgrader.api import Gradebook
+
+        nb_name = self.release_notebook(assignment).stem
+        with Gradebook(self.db_url) as gb:
+            notebook = gb.find_notebook(nb_name, assignment)
+            return {cell.name: float(cell.max_score) for cell in notebook.grade_cells}

@@ -1,0 +1,102 @@
+"""nbgrader preprocessors that make a submission be graded as the instructor wrote it.
+
+:class:`NormaliseSubmission` runs in autograde's sanitize stage, after nbgrader's
+own ``OverwriteCells`` (which restores the source of locked cells from the
+gradebook) and before execution:
+
+* every cell loses its tags and all metadata except nbgrader's, so tags such as
+  ``skip-execution`` or ``raises-exception`` cannot change what runs;
+* a cell whose nbgrader metadata names a grade_id the gradebook does not know,
+  or repeats a grade_id seen earlier, is demoted to an ordinary cell (a test cell
+  copied by the student then grades nothing);
+* a cell with a known grade_id gets back the instructor's cell type and nbgrader
+  metadata; a locked or test cell also gets back its source;
+* a test or locked cell missing from the submission is put back after the cell
+  that precedes it in the instructor's notebook.
+"""
+
+from __future__ import annotations
+
+import nbformat
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+class NormaliseSubmission(NbGraderPreprocessor):
+    """Restore the instructor's structure of a submitted notebook before it is executed."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        notebook_id = resources["nbgrader"]["notebook"]
+        assignment_id = resources["nbgrader"]["assignment"]
+        with Gradebook(resources["nbgrader"]["db_url"]) as gb:
+            master = gb.find_notebook(notebook_id, assignment_id)
+            source_cells = {c.name: (c.cell_type, c.source, c.locked) for c in master.source_cells}
+            order = [c.name for c in master.source_cells]  # the gradebook keeps notebook order
+            grade_cells = {c.name: c for c in master.grade_cells}
+            solution_ids = {c.name for c in master.solution_cells}
+            expected = {}
+            for name, (_cell_type, _source, locked) in source_cells.items():
+                meta = {"grade": name in grade_cells, "grade_id": name, "locked": bool(locked)}
+                meta["solution"] = name in solution_ids
+                if name in grade_cells:
+                    meta["points"] = grade_cells[name].max_score
+                meta["schema_version"] = 3
+                expected[name] = meta
+
+        seen: set[str] = set()
+        kept = []
+        for cell in nb.cells:
+            nbgrader_meta = dict(cell.get("metadata", {}).get("nbgrader", {}))
+            cell.metadata = NotebookNode({"nbgrader": nbgrader_meta} if nbgrader_meta else {})
+            name = _grade_id(cell)
+            if name is None:
+                cell.metadata.pop("nbgrader", None)
+                kept.append(cell)
+                continue
+            if name not in source_cells or name in seen:
+                self.log.warning("demoting cell with unknown or repeated grade_id %r to an ordinary cell", name)
+                cell.metadata.pop("nbgrader", None)
+                if cell.cell_type == "code" and name in seen and not expected.get(name, {}).get("solution", True):
+                    continue  # a copy of a test cell grades nothing: drop it
+                kept.append(cell)
+                continue
+            seen.add(name)
+            kept.append(self._restore(cell, name, source_cells[name], expected[name]))
+
+        missing = [name for name in order if name not in seen and not expected[name]["solution"]]
+        for name in missing:
+            self.log.warning("cell %r was missing from the submission: put back", name)
+            position = order.index(name)
+            previous = {n for n in order[:position]}
+            index = 0
+            for i, cell in enumerate(kept):
+                if _grade_id(cell) in previous:
+                    index = i + 1
+            cell = nbformat.v4.new_code_cell() if source_cells[name][0] == "code" else nbformat.v4.new_markdown_cell()
+            kept.insert(index, self._restore(cell, name, source_cells[name], expected[name]))
+            seen.add(name)
+        nb.cells = kept
+        return nb, resources
+
+    @staticmethod
+    def _restore(cell, name, master, meta) -> NotebookNode:
+        cell_type, source, locked = master
+        is_solution = meta["solution"]
+        keep_source = cell.get("source", "") if is_solution else source
+        if cell.cell_type != cell_type or not is_solution:
+            new = (
+                nbformat.v4.new_code_cell(keep_source)
+                if cell_type == "code"
+                else nbformat.v4.new_markdown_cell(keep_source)
+            )
+            if "id" in cell:
+                new.id = cell.id
+            cell = new
+        cell.metadata = NotebookNode({"nbgrader": NotebookNode(dict(meta))})
+        return cell

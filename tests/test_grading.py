@@ -1,0 +1,144 @@
+"""The autograder, proved with real nbgrader on a scratch course folder.
+
+For every assignment: release/ is what nbgrader generates; no solution or hidden
+test leaks into it; the reference answers score full marks; the untouched
+release scores zero; each typical mistake loses exactly the test cells it should;
+other correct answers (and answers that warn) keep full marks.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import re
+
+import nbformat
+import pytest
+
+from grading.mistakes import CORRECT, MISTAKES
+from grading.notebooks import (
+    RELEASE,
+    SOURCE,
+    assignments,
+    autograded_cells,
+    notebook_path,
+    read,
+    reference_submission,
+    solutions,
+    with_answers,
+)
+from grading.pipeline import Course
+
+pytestmark = pytest.mark.slow
+ASSIGNMENTS = assignments()
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    """One scratch course (per test worker) with every assignment generated into its gradebook."""
+    return Course.create(tmp_path_factory.mktemp("course"), ASSIGNMENTS)
+
+
+def _grade(course, student, assignment, notebook):
+    course.submit(student, assignment, notebook)
+    run = course.autograde(student, assignment)
+    assert run.ok, f"autograde failed for {student}:\n{run.output[-3000:]}"
+    scores = course.scores(student, assignment)
+    assert scores is not None, f"no grades stored for {student}"
+    return scores
+
+
+def _tests_of(course, assignment):
+    return {
+        name: points for name, points in course.max_scores(assignment).items() if name in autograded_cells(assignment)
+    }
+
+
+def test_every_assignment_has_a_release():
+    assert ASSIGNMENTS, "no assignments under source/"
+    assert sorted(p.name for p in RELEASE.iterdir() if p.is_dir()) == ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_is_exactly_what_nbgrader_generates(course, assignment):
+    generated = course.release_notebook(assignment)
+    committed = notebook_path(assignment, RELEASE)
+    assert generated.name == committed.name
+    assert filecmp.cmp(generated, committed, shallow=False), f"release/{assignment} is stale: run `make release`"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_contains_no_solution_and_no_hidden_test(assignment):
+    text = notebook_path(assignment, RELEASE).read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "MARK SCHEME"):
+        assert marker not in text, marker
+    released = {line.strip() for c in read(notebook_path(assignment, RELEASE)).cells for line in c.source.splitlines()}
+    # every line of a solution or of a hidden test that is specific enough to identify it
+    source_nb = read(notebook_path(assignment, SOURCE))
+    secret_lines, public_lines = set(), set()
+    block = re.compile(r"### BEGIN (?:SOLUTION|HIDDEN TESTS)\n(.*?)### END (?:SOLUTION|HIDDEN TESTS)", flags=re.S)
+    for cell in source_nb.cells:
+        for secret in block.findall(cell.source):
+            secret_lines |= {line.strip() for line in secret.splitlines() if len(line.strip()) >= 25}
+        public_lines |= {line.strip() for line in block.sub("", cell.source).splitlines()}
+    secret_lines -= public_lines  # a hidden test may repeat a visible line; that line is no secret
+    assert secret_lines, "found no solution lines to look for"
+    leaked = [line for line in secret_lines if line in released]
+    assert not leaked, f"solution or hidden-test lines in release/{assignment}: {leaked[:5]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_answers_score_full_marks(course, assignment):
+    scores = _grade(course, "reference", assignment, reference_submission(assignment))
+    tests = _tests_of(course, assignment)
+    assert tests, "no autograded test cells"
+    assert {name: scores[name] for name in tests} == tests
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_release_scores_zero(course, assignment):
+    scores = _grade(course, "untouched", assignment, read(notebook_path(assignment, RELEASE)))
+    assert sum(scores.values()) == 0, {k: v for k, v in scores.items() if v}
+
+
+def _variants(table):
+    return [pytest.param(a, v, id=f"{a}-{v.name}") for a in ASSIGNMENTS for v in table.get(a, [])]
+
+
+@pytest.mark.parametrize("assignment, variant", _variants(MISTAKES))
+def test_each_mistake_loses_exactly_its_points(course, assignment, variant):
+    answers = {**solutions(assignment), **variant.answers}
+    nb = with_answers(read(notebook_path(assignment, RELEASE)), answers)
+    scores = _grade(course, f"mistake-{variant.name}".replace("_", "-"), assignment, nb)
+    tests = _tests_of(course, assignment)
+    assert variant.loses <= set(tests), f"unknown test cells in the mistake library: {variant.loses - set(tests)}"
+    lost = {name for name, points in tests.items() if scores[name] < points}
+    assert lost == set(variant.loses), f"{variant.name}: lost {sorted(lost)}, expected {sorted(variant.loses)}"
+    assert all(scores[name] == 0 for name in variant.loses)
+
+
+@pytest.mark.parametrize("assignment, variant", _variants(CORRECT))
+def test_other_correct_answers_score_full_marks(course, assignment, variant):
+    answers = {**solutions(assignment), **variant.answers}
+    nb = with_answers(read(notebook_path(assignment, RELEASE)), answers)
+    scores = _grade(course, f"correct-{variant.name}".replace("_", "-"), assignment, nb)
+    tests = _tests_of(course, assignment)
+    lost = {name: scores[name] for name, points in tests.items() if scores[name] < points}
+    assert not lost, f"{variant.name} is correct but lost points on {lost}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nbgrader_validate_passes_on_source_and_fails_every_test_on_release(course, assignment):
+    source = course.nbgrader("validate", str(notebook_path(assignment, SOURCE)))
+    assert "Success! Your notebook passes all the tests." in source.output, source.output[-2000:]
+    release = course.nbgrader("validate", "--invert", str(notebook_path(assignment, RELEASE)))
+    assert "Success! The notebook does not pass any tests." in release.output, release.output[-2000:]
+
+
+def test_reference_submission_fills_every_solution_cell():
+    for assignment in ASSIGNMENTS:
+        nb = reference_submission(assignment)
+        answers = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+        assert answers
+        stubs = [c for c in answers if "NotImplementedError" in c.source or c.source.strip() == "YOUR ANSWER HERE"]
+        assert not stubs, stubs
+        nbformat.validate(nb)
