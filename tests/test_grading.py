@@ -142,3 +142,23 @@ def test_reference_submission_fills_every_solution_cell():
         stubs = [c for c in answers if "NotImplementedError" in c.source or c.source.strip() == "YOUR ANSWER HERE"]
         assert not stubs, stubs
         nbformat.validate(nb)
+
+
+def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
+    """The main job prints the expected score table, and a broken file does not stop the others."""
+    from grading.course import main
+
+    assert main(tmp_path / "course") == 0
+    out = capsys.readouterr().out
+    students = ("alice", "bob", "carol", "dave", "erin")
+    rows = {
+        line.split()[0]: line.split()[1:] for line in out.splitlines() if line.split()[:1] in [[s] for s in students]
+    }
+    assert rows["alice"] == ["18/18"], out
+    assert rows["carol"] == ["0/18"], out
+    assert rows["dave"][:3] == ["not", "graded:", "invalid"], out
+    bob = int(rows["bob"][0].split("/")[0])
+    erin = int(rows["erin"][0].split("/")[0])
+    assert 0 < bob < 18 and erin == 18 - 6, out  # erin flips the kernel: all 6 points of exercise 1.1
+    assert (tmp_path / "course" / "grades.csv").read_text().count("\n") >= 5
+    assert (tmp_path / "course" / "feedback" / "alice" / "t2_convolutions" / "t2_convolutions.html").exists()
