@@ -14,10 +14,10 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
+import sys
 from collections.abc import Callable, Iterator
 
 import numpy as np
-import scipy.signal
 import torch
 import torch.nn.functional
 
@@ -133,6 +133,7 @@ def as_int_tuple(value, length: int, name: str = "result") -> tuple[int, ...]:
     return tuple(out)
 
 
+_SCIPY_ROUTINES = ("convolve2d", "correlate2d", "convolve", "correlate", "fftconvolve", "oaconvolve")
 _CONVOLUTION_ROUTINES: list[tuple[object, str]] = [
     (torch.nn.functional, "conv2d"),
     (torch.nn.functional, "conv1d"),
@@ -141,12 +142,6 @@ _CONVOLUTION_ROUTINES: list[tuple[object, str]] = [
     (torch, "conv1d"),
     (torch, "convolution"),
     (torch, "conv_transpose2d"),
-    (scipy.signal, "convolve2d"),
-    (scipy.signal, "correlate2d"),
-    (scipy.signal, "convolve"),
-    (scipy.signal, "correlate"),
-    (scipy.signal, "fftconvolve"),
-    (scipy.signal, "oaconvolve"),
     (np, "convolve"),
     (np, "correlate"),
 ]
@@ -158,15 +153,21 @@ def forbid_convolution_routines(func: Callable) -> Iterator[None]:
 
     Patches the routines in their modules and any global name of ``func``
     bound to one of them (e.g. after ``from torch.nn.functional import conv2d``),
-    and ``torch.nn.Conv2d.forward``; restores everything on exit.
+    and ``torch.nn.Conv2d.forward``; restores everything on exit. When
+    ``scipy.signal`` has not been imported (it is slow to import, so the checks
+    do not), importing it inside the block fails instead.
     """
 
     def forbidden(*args, **kwargs):
         raise RuntimeError("a library convolution routine was called")
 
-    originals = [
-        (module, attr, getattr(module, attr)) for module, attr in _CONVOLUTION_ROUTINES if hasattr(module, attr)
-    ]
+    routines = list(_CONVOLUTION_ROUTINES)
+    scipy_signal = sys.modules.get("scipy.signal")
+    if scipy_signal is not None:
+        routines += [(scipy_signal, name) for name in _SCIPY_ROUTINES]
+    else:
+        sys.modules["scipy.signal"] = None  # `import scipy.signal` now raises ImportError
+    originals = [(module, attr, getattr(module, attr)) for module, attr in routines if hasattr(module, attr)]
     banned_ids = {id(fn) for _, _, fn in originals}
     namespace = getattr(func, "__globals__", {})
     aliased = [(key, value) for key, value in list(namespace.items()) if id(value) in banned_ids]
@@ -184,3 +185,5 @@ def forbid_convolution_routines(func: Callable) -> Iterator[None]:
         for key, value in aliased:
             namespace[key] = value
         torch.nn.Conv2d.forward = conv_forward
+        if scipy_signal is None and sys.modules.get("scipy.signal", 0) is None:
+            del sys.modules["scipy.signal"]

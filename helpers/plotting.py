@@ -147,7 +147,9 @@ def plot_activations(stimuli, activations, row_titles: Sequence[str] | None = No
         )
     n, c_out = act.shape[:2]
     limit = _symmetric_limit(act)
-    fig, axes = plt.subplots(n, c_out + 1, figsize=(1.5 * (c_out + 1) + 1, 1.2 * n + 0.4), squeeze=False)
+    # a fixed layout: constrained layout is slow on a grid of this many axes
+    fig, axes = plt.subplots(n, c_out + 1, figsize=(1.5 * (c_out + 1) + 1, 1.2 * n + 0.4), squeeze=False, layout="none")
+    fig.subplots_adjust(left=0.05, right=0.86, bottom=0.03, top=0.9, wspace=0.08, hspace=0.08)
     for i in range(n):
         show_stimulus(stim[i, 0], ax=axes[i, 0])
         if row_titles:
@@ -160,7 +162,7 @@ def plot_activations(stimuli, activations, row_titles: Sequence[str] | None = No
             if i == 0:
                 ax.set_title(f"channel {c}")
     axes[0, 0].set_title("stimulus")
-    fig.colorbar(image, ax=axes[:, 1:].ravel().tolist(), shrink=0.8, label="activation")
+    fig.colorbar(image, cax=fig.add_axes((0.88, 0.15, 0.02, 0.7)), label="activation")
     return fig
 
 
