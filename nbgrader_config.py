@@ -26,13 +26,22 @@ c.Execute.timeout = 60
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]*"
 
-# Before execution, restore the instructor's cells, types and metadata and drop tags
-# such as skip-execution or raises-exception that a student could add.
+# Before execution, restore the instructor's cells, types and metadata, drop tags such as
+# skip-execution or raises-exception that a student could add, and start every test cell
+# by loading fresh copies of the test helpers (grading/prologue.py).
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
+    "grading.preprocessors.NormaliseSubmission",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    "grading.preprocessors.NormaliseSubmission",
+    "grading.preprocessors.AddTestPrologue",
     "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Feedback shows each failed test and its message, never hidden tests' source.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "grading.preprocessors.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

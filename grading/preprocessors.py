@@ -1,7 +1,7 @@
 """nbgrader preprocessors that make a submission be graded as the instructor wrote it.
 
-:class:`NormaliseSubmission` runs in autograde's sanitize stage, after nbgrader's
-own ``OverwriteCells`` (which restores the source of locked cells from the
+:class:`NormaliseSubmission` runs in autograde's sanitize stage, before nbgrader's
+own ``OverwriteCells`` (which then checks and restores locked cells against the
 gradebook) and before execution:
 
 * every cell loses its tags and all metadata except nbgrader's, so tags such as
@@ -100,3 +100,51 @@ class NormaliseSubmission(NbGraderPreprocessor):
             cell = new
         cell.metadata = NotebookNode({"nbgrader": NotebookNode(dict(meta))})
         return cell
+
+
+class AddTestPrologue(NbGraderPreprocessor):
+    """Put :data:`grading.prologue.PROLOGUE` in front of every autograded test cell.
+
+    Runs in autograde's sanitize stage after ``OverwriteCells`` (which would
+    otherwise put the instructor's source back without it).
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        from .prologue import PROLOGUE
+
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            cell.source = PROLOGUE + "\n" + cell.source
+        return cell, resources
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """For feedback: show which test failed and its message, never a hidden test's source.
+
+    In every graded test cell, the lines between ``### BEGIN HIDDEN TESTS`` and
+    ``### END HIDDEN TESTS`` become one comment, the autograder's prologue line is
+    removed, and an error's traceback (which quotes the failing source line) is
+    cut down to its last line, e.g. ``AssertionError: ...``.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        from .prologue import PROLOGUE
+
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            return cell, resources
+        lines, hidden = [], False
+        for line in cell.source.split("\n"):
+            marker = line.strip()
+            if marker == "### BEGIN HIDDEN TESTS":
+                hidden = True
+                lines.append("# (hidden tests: not shown)")
+            elif marker == "### END HIDDEN TESTS":
+                hidden = False
+            elif not hidden and line != PROLOGUE:
+                lines.append(line)
+        cell.source = "\n".join(lines)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources

@@ -1,0 +1,209 @@
+"""Attacks on the autograder, each submitted and graded with real nbgrader.
+
+A student who tampers with tags, metadata or test cells, or who rigs equality
+or the functions the tests call, must not gain a single point.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import nbformat
+import pytest
+
+from grading.notebooks import (
+    assignments,
+    autograded_cells,
+    grade_id,
+    is_test,
+    notebook_path,
+    read,
+    solutions,
+    with_answers,
+)
+from grading.pipeline import Course
+
+pytestmark = pytest.mark.slow
+T2 = "t2_convolutions"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return Course.create(tmp_path_factory.mktemp("attacks"), [T2])
+
+
+def _autograded_total(course, student, nb):
+    course.submit(student, T2, nb)
+    run = course.autograde(student, T2)
+    assert run.ok, run.output[-3000:]
+    scores = course.scores(student, T2)
+    tests = set(autograded_cells(T2))
+    return sum(v for k, v in scores.items() if k in tests), scores
+
+
+def _untouched():
+    return read(notebook_path(T2))
+
+
+def _tag_tests(tag):
+    nb = _untouched()
+    for cell in nb.cells:
+        if is_test(cell):
+            cell.metadata.setdefault("tags", []).append(tag)
+    return nb
+
+
+def _delete_tests():
+    nb = _untouched()
+    nb.cells = [c for c in nb.cells if not is_test(c)]
+    return nb
+
+
+def _rename_tests():
+    nb = _untouched()
+    for cell in nb.cells:
+        if is_test(cell):
+            cell.metadata.nbgrader["grade_id"] = "mine_" + grade_id(cell)
+            cell.source = "pass"
+    return nb
+
+
+def _tests_to_markdown():
+    nb = _untouched()
+    for i, cell in enumerate(nb.cells):
+        if is_test(cell):
+            nb.cells[i] = nbformat.v4.new_markdown_cell(cell.source, metadata=copy.deepcopy(cell.metadata))
+    return nb
+
+
+def _tests_emptied_and_unlocked():
+    nb = _untouched()
+    for cell in nb.cells:
+        if is_test(cell):
+            cell.source = 'print("all good")'
+            cell.metadata.nbgrader.update({"locked": False, "grade": False, "solution": True})
+    return nb
+
+
+REBIND = """
+import numpy as np
+import torch
+import torch.nn.functional as F
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+np.allclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.testing.assert_array_equal = lambda *a, **k: None
+F.conv2d = lambda *a, **k: torch.zeros(1, 1, 1, 1)
+torch.Tensor.__eq__ = lambda self, other: True
+"""
+
+RIG_CHECKS = """
+from helpers import checks
+checks.assert_close = lambda *a, **k: None
+checks.assert_shape = lambda *a, **k: None
+checks.is_close = lambda *a, **k: False
+checks.max_abs_difference = lambda *a, **k: 0.0
+checks.as_int_tuple = lambda value, length, name="": (42, 58)
+checks.conv2d_reference = lambda *a, **k: conv2d_by_hand(*a, **k)
+"""
+
+RIGGED_EQ = """
+class Anything(tuple):
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __hash__ = tuple.__hash__
+
+
+class Rigged(torch.Tensor):
+    def __eq__(self, other):
+        return True
+    def detach(self):
+        return self
+    def numpy(self, *a, **k):
+        return self._expected
+
+
+def conv2d_by_hand(image, kernel, padding=0, stride=1):
+    return torch.zeros(2, 2).as_subclass(Rigged)
+
+
+def conv_output_shape(h, w, K, padding=0, stride=1):
+    return Anything((0, 0))
+"""
+
+# Wrong answers of the right types for every exercise, so that only a rigged check could pass them.
+JUNK = {
+    "conv2d_by_hand": "def conv2d_by_hand(image, kernel, padding=0, stride=1):\n    return torch.zeros(3, 4)\n",
+    "conv_output_shape": "def conv_output_shape(h, w, K, padding=0, stride=1):\n    return (1, 1)\n",
+    "convolutional_layer": "class ConvolutionalLayer(nn.Module):\n"
+    "    def __init__(self, c_in=1, c_out=6, K=7, filters=None):\n"
+    "        super().__init__()\n        self.conv = nn.Conv2d(1, 1, 1)\n\n"
+    "    def forward(self, s):\n        return torch.zeros(1)\n",
+    "grating_responses": "stimuli = torch.zeros(1)\nconvout = torch.zeros(1)\n",
+    "parameter_counts": "def n_conv_parameters(c_in, c_out, K):\n    return 1\n\n\n"
+    "def n_dense_parameters(h, w, c_in, c_out):\n    return 1\n",
+    "layer_weights": "weights = torch.zeros(1)\n",
+    "complex_cell_energy": "def complex_cell_energy(stimuli, even, odd):\n    return torch.zeros(1)\n",
+}
+
+
+def _junk_with(code):
+    answers = dict(JUNK)
+    answers["conv2d_by_hand"] = code + "\n\n" + answers["conv2d_by_hand"]
+    return with_answers(_untouched(), answers)
+
+
+ATTACKS = {
+    "skip_execution_tags": _tag_tests("skip-execution"),
+    "raises_exception_tags": _tag_tests("raises-exception"),
+    "deleted_test_cells": _delete_tests(),
+    "renamed_test_cells": _rename_tests(),
+    "test_cells_turned_markdown": _tests_to_markdown(),
+    "test_cells_emptied_and_unlocked": _tests_emptied_and_unlocked(),
+    "junk_answers": _junk_with(""),
+    "rebinds_library_functions": _junk_with(REBIND),
+    "rebinds_the_checks": _junk_with(RIG_CHECKS),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attack_on_an_empty_submission_scores_zero(course, name):
+    total, scores = _autograded_total(course, name.replace("_", "-"), ATTACKS[name])
+    assert total == 0, {k: v for k, v in scores.items() if v}
+
+
+def test_rigged_equality_scores_nothing_on_the_rigged_exercises(course):
+    nb = with_answers(_untouched(), {"conv2d_by_hand": RIGGED_EQ, "conv_output_shape": "pass"})
+    total, scores = _autograded_total(course, "rigged-eq", nb)
+    assert total == 0, {k: v for k, v in scores.items() if v}
+
+
+def test_duplicated_test_cells_do_not_add_points(course):
+    reference = with_answers(_untouched(), solutions(T2))
+    doubled = copy.deepcopy(reference)
+    doubled.cells = [copy.deepcopy(c) for cell in reference.cells for c in ([cell, cell] if is_test(cell) else [cell])]
+    for i, cell in enumerate(doubled.cells):
+        cell.id = f"c{i}"
+    total, scores = _autograded_total(course, "doubled", doubled)
+    maximum = sum(v for k, v in course.max_scores(T2).items() if k in set(autograded_cells(T2)))
+    assert total == maximum
+
+
+def test_assignments_listed():
+    assert T2 in assignments()
+
+
+def test_feedback_names_failed_tests_but_never_shows_hidden_tests(course):
+    nb = with_answers(_untouched(), {**solutions(T2), **JUNK})
+    _autograded_total(course, "feedback", nb)
+    run = course.generate_feedback("feedback", T2)
+    assert run.ok, run.output[-2000:]
+    html = course.feedback_html("feedback", T2).read_text()
+    assert "hidden tests: not shown" in html
+    assert "conv2d_by_hand(4 x 5 image, 2 x 2 kernel)" in html  # the visible message a student acts on
+    assert "AssertionError" in html
+    for secret in ("manual_seed(101)", "BEGIN HIDDEN TESTS", "_make_subclass", "importlib.util"):
+        assert secret not in html, secret
