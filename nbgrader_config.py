@@ -45,3 +45,15 @@ c.GenerateFeedback.preprocessors = [
     "grading.preprocessors.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Execution: a dead or unresponsive kernel never aborts a submission (grading/preprocessors.py);
+# otherwise nbgrader's own autograde steps, in nbgrader's order.
+c.Autograde.autograde_preprocessors = [
+    "grading.preprocessors.ResilientExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

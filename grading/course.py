@@ -7,6 +7,9 @@ Steps, each printed as it happens:
 2. submit the demo submissions: a complete correct one (alice), a partly
    correct one (bob), the untouched release (carol), a file that is not a
    notebook (dave) and one with a typical mistake (erin);
+   Grading kernels run in the bubblewrap sandbox when it is available
+   (``COURSE_SANDBOX=on`` requires it, ``off`` disables it) and a loud
+   warning says so when they do not;
 3. autograde each student separately (one broken submission never stops the
    others), generate feedback, export grades to CSV;
 4. print the table of students x assignments.
@@ -15,11 +18,10 @@ Steps, each printed as it happens:
 from __future__ import annotations
 
 import filecmp
+import os
 import sys
 import time
 from pathlib import Path
-
-import nbformat
 
 from .mistakes import MISTAKES
 from .notebooks import ROOT, assignments, autograded_cells, notebook_path, read, solutions, with_answers
@@ -45,14 +47,17 @@ def demo_submissions(assignment: str) -> dict[str, object]:
     return demos
 
 
-def unreadable(path: Path) -> str | None:
-    """Why a submitted file cannot be graded, or None when it is a readable notebook."""
-    try:
-        nbformat.validate(nbformat.read(path, as_version=4))
-    except Exception as err:  # noqa: BLE001  (any reason to reject is reported, not raised)
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return f"{path.name} is not a valid notebook ({type(err).__name__}: {first[:120]})"
-    return None
+def sandbox_banner(sandboxed: bool) -> str:
+    """The line `make course` prints about the grading sandbox."""
+    if sandboxed:
+        return "course: grading kernels run in the bubblewrap sandbox (no network, course folder hidden)"
+    bar = "!" * 78
+    return (
+        f"{bar}\n"
+        "course: WARNING: grading is NOT sandboxed: student code runs with your permissions and can read\n"
+        "course: WARNING: the hidden tests and the gradebook. Install bubblewrap (apt-get install bubblewrap).\n"
+        f"{bar}"
+    )
 
 
 def _show(path: Path) -> str:
@@ -82,7 +87,9 @@ def main(root: Path = SCRATCH) -> int:
     start = time.monotonic()
     names = assignments()
     print(f"course: generating {len(names)} assignment(s) in {_show(root)}/: {', '.join(names)}", flush=True)
-    course = Course.create(root, names)
+    choice = os.environ.get("COURSE_SANDBOX", "auto")
+    course = Course.create(root, names, sandbox={"on": True, "off": False}.get(choice))
+    print(sandbox_banner(course.sandboxed), flush=True)
     stale = check_release(course, names)
     if stale:
         print(f"course: FAILED: release/ differs from what nbgrader generates for {stale}: run `make release`")
@@ -97,21 +104,17 @@ def main(root: Path = SCRATCH) -> int:
         for student, notebook in demo_submissions(name).items():
             if student not in students:
                 students.append(student)
-            path = course.submit(student, name, notebook)
+            course.submit(student, name, notebook)
             t0 = time.monotonic()
             print(f"course: autograding {student}/{name} ...", end=" ", flush=True)
-            problem = unreadable(path)
-            if problem:
-                print(f"NOT GRADED: {problem}", flush=True)
-                table[student, name] = "not graded: invalid notebook"
+            graded = course.grade(student, name)
+            for note in graded.notes:
+                print(f"({note})", end=" ", flush=True)
+            if graded.scores is None:
+                print(f"NOT GRADED ({time.monotonic() - t0:.0f} s): {graded.problem}", flush=True)
+                table[student, name] = "not graded: " + ("invalid notebook" if "valid" in graded.problem else "see log")
                 continue
-            run = course.autograde(student, name)
-            scores = course.scores(student, name)
-            if not run.ok or scores is None:
-                reason = (run.errors() or ["nbgrader failed"])[0].split("]", 1)[-1].strip()
-                print(f"NOT GRADED ({time.monotonic() - t0:.0f} s): {reason}", flush=True)
-                table[student, name] = "not graded: see log"
-                continue
+            scores = graded.scores
             auto = sum(score for cell, score in scores.items() if cell in tests)
             feedback = course.generate_feedback(student, name)
             print(f"{auto:g}/{maximum:g} ({time.monotonic() - t0:.0f} s)", flush=True)

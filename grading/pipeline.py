@@ -23,9 +23,10 @@ from .notebooks import ROOT, notebook_path
 BIN = Path(sys.executable).parent
 
 
-def nbgrader_env() -> dict[str, str]:
+def nbgrader_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for nbgrader: this venv first on PATH (nbgrader calls `alembic` by name)."""
     env = dict(os.environ)
+    env.update(extra or {})
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env["COURSE_DEVICE"] = env.get("COURSE_GRADING_DEVICE", "cpu")
@@ -49,24 +50,58 @@ class Run:
         return [line.strip() for line in self.output.splitlines() if "| ERROR]" in line]
 
 
+class SubmissionError(Exception):
+    """A submission that cannot be graded; the message says why, for the instructor."""
+
+
+@dataclass
+class Graded:
+    """The outcome of grading one submission."""
+
+    student: str
+    assignment: str
+    scores: dict[str, float] | None
+    notes: list[str]
+    problem: str | None = None
+    run: Run | None = None
+
+
 class Course:
     """A scratch course folder with its own gradebook."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, env: dict[str, str] | None = None, sandboxed: bool = False):
         self.root = Path(root).resolve()
+        self.env = env or {}
+        self.sandboxed = sandboxed
 
     @property
     def db_url(self) -> str:
         return f"sqlite:///{self.root / 'gradebook.db'}"
 
     @classmethod
-    def create(cls, root: Path, assignments: list[str]) -> Course:
-        """Make a fresh course folder at ``root`` and generate ``assignments`` in it."""
+    def create(cls, root: Path, assignments: list[str], extra_config: str = "", sandbox: bool | None = None) -> Course:
+        """Make a fresh course folder at ``root`` and generate ``assignments`` in it.
+
+        ``extra_config`` is appended to the course's nbgrader_config.py (e.g. a
+        shorter cell timeout for tests). ``sandbox``: True requires the
+        bubblewrap sandbox for grading kernels, False disables it, None (the
+        default) uses it when it is available.
+        """
+        from . import sandbox as sandboxing
+
         course = cls(root)
         if course.root.exists():
             shutil.rmtree(course.root)
         (course.root / "source").mkdir(parents=True)
-        shutil.copy(ROOT / "nbgrader_config.py", course.root / "nbgrader_config.py")
+        use_sandbox = sandboxing.available() if sandbox is None else sandbox
+        if sandbox and not sandboxing.available():
+            raise RuntimeError("the grading sandbox needs bubblewrap (apt-get install bubblewrap)")
+        sandbox_config = ""
+        if use_sandbox:
+            sandbox_config, course.env = sandboxing.install(course.root)
+            course.sandboxed = True
+        config = (ROOT / "nbgrader_config.py").read_text() + "\n" + extra_config + sandbox_config
+        (course.root / "nbgrader_config.py").write_text(config)
         for name in assignments:
             shutil.copytree(ROOT / "source" / name, course.root / "source" / name)
             run = course.nbgrader("generate_assignment", name, "--force")
@@ -81,7 +116,7 @@ class Course:
             proc = subprocess.run(
                 cmd,
                 cwd=self.root,
-                env=nbgrader_env(),
+                env=nbgrader_env(self.env),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -104,6 +139,7 @@ class Course:
         folder = self.root / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / (filename or self.release_notebook(assignment).name)
+        path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(notebook, nbformat.NotebookNode):
             nbformat.write(notebook, path)
         elif isinstance(notebook, bytes):
@@ -111,6 +147,59 @@ class Course:
         else:
             path.write_text(notebook)
         return path
+
+    def prepare(self, student: str, assignment: str) -> list[str]:
+        """Put a student's notebook where nbgrader expects it, or say why it cannot be graded.
+
+        A single notebook with another name, or in a subfolder, or directly in
+        the student's folder, is moved to ``submitted/<student>/<assignment>/<name>.ipynb``;
+        other notebooks are set aside in ``_ignored/``. Returns notes on what was done.
+
+        Raises
+        ------
+        SubmissionError
+            When there is no notebook, or it is not a valid notebook.
+        """
+        expected_name = self.release_notebook(assignment).name
+        student_dir = self.root / "submitted" / student
+        folder = student_dir / assignment
+        target = folder / expected_name
+        notes: list[str] = []
+        if not target.exists():
+            found = sorted(p for p in student_dir.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            found = [p for p in found if "_ignored" not in p.parts]
+            if not found:
+                raise SubmissionError(f"no notebook found for {assignment} (expected {expected_name})")
+            if len(found) > 1:
+                names = ", ".join(str(p.relative_to(student_dir)) for p in found)
+                raise SubmissionError(f"several notebooks and none named {expected_name}: {names}")
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.move(found[0], target)
+            notes.append(f"graded {found[0].relative_to(student_dir)} as {assignment}/{expected_name}")
+        for other in sorted(folder.glob("*.ipynb")):
+            if other.name != expected_name:
+                (folder / "_ignored").mkdir(exist_ok=True)
+                shutil.move(other, folder / "_ignored" / other.name)
+                notes.append(f"ignored extra notebook {other.name}")
+        try:
+            nbformat.validate(nbformat.read(target, as_version=4))
+        except Exception as err:  # noqa: BLE001  (every reason is reported to the instructor)
+            text = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
+            raise SubmissionError(f"{expected_name} is not a valid notebook ({type(err).__name__}: {text})") from None
+        return notes
+
+    def grade(self, student: str, assignment: str) -> Graded:
+        """Prepare, autograde and read back one submission; never raises for a bad submission."""
+        try:
+            notes = self.prepare(student, assignment)
+        except SubmissionError as err:
+            return Graded(student, assignment, None, [], str(err))
+        run = self.autograde(student, assignment)
+        scores = self.scores(student, assignment) if run.ok else None
+        if scores is None:
+            reason = (run.errors() or ["nbgrader failed"])[0].split("]", 1)[-1].strip()
+            return Graded(student, assignment, None, notes, f"autograde failed: {reason}", run)
+        return Graded(student, assignment, scores, notes, None, run)
 
     def autograde(self, student: str, assignment: str, timeout: float = 900) -> Run:
         return self.nbgrader("autograde", assignment, "--student", student, "--force", timeout=timeout)

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
+from nbconvert.preprocessors import CellExecutionError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 
 def _grade_id(cell) -> str | None:
@@ -148,3 +149,49 @@ class HideHiddenTests(NbGraderPreprocessor):
             if output.get("output_type") == "error":
                 output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources
+
+
+class ResilientExecute(Execute):
+    """nbgrader's Execute, except that a dead or unresponsive kernel never aborts the submission.
+
+    When the kernel dies (``os._exit``, a crash, out of memory) or stops
+    answering (a cell that ignores the interrupt after the timeout), the cell
+    gets an error output saying so, every later code cell gets an error output
+    saying it did not run, and grading goes on: the tests that ran before keep
+    their points, the rest score 0.
+    """
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._stopped = None
+        try:
+            return super().preprocess(nb, resources, km=km)
+        except Exception:  # noqa: BLE001  (whatever stopped the kernel, the notebook is still graded)
+            if self._stopped is None:
+                raise
+            self.log.warning("kernel stopped (%s): later cells marked as not run", self._stopped)
+            return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._stopped is not None:
+            if cell.cell_type == "code":
+                cell.outputs = [_error("NotRun", f"not run: the kernel stopped earlier ({self._stopped})")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except Exception as err:  # noqa: BLE001
+            if isinstance(err, CellExecutionError):
+                raise
+            self._stopped = (
+                f"{type(err).__name__}: {str(err).strip().splitlines()[0][:200] if str(err).strip() else ''}"
+            )
+            cell.outputs = list(cell.get("outputs", [])) + [_error(type(err).__name__, self._stopped)]
+            return cell, resources
+
+    def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if self._stopped is not None:
+            return cell
+        return super().execute_cell(cell, cell_index, execution_count, store_history)
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])

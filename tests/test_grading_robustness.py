@@ -1,0 +1,102 @@
+"""Submissions that break kernels or files: each is graded or reported, and the batch goes on."""
+
+from __future__ import annotations
+
+import pytest
+
+from grading.notebooks import autograded_cells, is_solution, notebook_path, read, solutions, with_answers
+from grading.pipeline import Course
+
+pytestmark = pytest.mark.slow
+T2 = "t2_convolutions"
+FIRST_TESTS = {
+    "test_conv2d_by_hand_cross_correlation",
+    "test_conv2d_by_hand_padding",
+    "test_conv2d_by_hand_stride",
+    "test_conv2d_by_hand_padding_and_stride",
+    "test_conv2d_by_hand_no_library",
+}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    # a short cell timeout keeps the infinite-loop cases quick
+    return Course.create(tmp_path_factory.mktemp("robust"), [T2], extra_config="c.Execute.timeout = 8\n")
+
+
+def _reference_then(code_for_output_shape):
+    """Reference answers, except that the second exercise's cell runs ``code_for_output_shape``."""
+    return with_answers(read(notebook_path(T2)), {**solutions(T2), "conv_output_shape": code_for_output_shape})
+
+
+def _earned(graded):
+    tests = set(autograded_cells(T2))
+    return {k for k, v in graded.scores.items() if k in tests and v > 0}
+
+
+# Each stops the kernel at exercise 1.2: the five tests of exercise 1.1 ran before and keep their
+# points; everything from exercise 1.2 on scores 0, and the submission is still graded.
+STOPPERS = {
+    "loop_ignoring_interrupt": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n",
+    "os_exit": "import os\nos._exit(3)\n",
+    "kill_own_kernel": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(STOPPERS))
+def test_a_stopped_kernel_keeps_earlier_points_and_loses_the_rest(course, name):
+    course.submit(name.replace("_", "-"), T2, _reference_then(STOPPERS[name]))
+    graded = course.grade(name.replace("_", "-"), T2)
+    assert graded.scores is not None, graded.problem
+    assert _earned(graded) == FIRST_TESTS
+
+
+# These fail only their own cell (the timeout interrupts the loop; SystemExit is an ordinary error):
+# the kernel lives on, so only the two tests of exercise 1.2 lose their points.
+CELL_ERRORS = {
+    "infinite_loop": "while True:\n    pass\n",
+    "sys_exit": "import sys\nsys.exit(0)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CELL_ERRORS))
+def test_a_failing_cell_costs_only_its_own_tests(course, name):
+    course.submit(name.replace("_", "-"), T2, _reference_then(CELL_ERRORS[name]))
+    graded = course.grade(name.replace("_", "-"), T2)
+    assert graded.scores is not None, graded.problem
+    lost = set(autograded_cells(T2)) - _earned(graded)
+    assert lost == {"test_conv_output_shape_stride_1", "test_conv_output_shape_stride"}
+
+
+def test_enormous_output_is_graded(course):
+    code = 'print("x" * 20_000_000)\nfor i in range(20000):\n    print(i)\n' + solutions(T2)["conv_output_shape"]
+    course.submit("huge-output", T2, _reference_then(code))
+    graded = course.grade("huge-output", T2)
+    assert graded.scores is not None, graded.problem
+    assert _earned(graded) == set(autograded_cells(T2))
+
+
+def test_invalid_json_is_reported_not_graded(course):
+    course.submit("broken-json", T2, '{"cells": [ oops')
+    graded = course.grade("broken-json", T2)
+    assert graded.scores is None and "not a valid notebook" in graded.problem
+
+
+def test_empty_folder_is_reported(course):
+    (course.root / "submitted" / "nobody" / T2).mkdir(parents=True)
+    graded = course.grade("nobody", T2)
+    assert graded.scores is None and "no notebook" in graded.problem
+
+
+@pytest.mark.parametrize("where", ["Copy of t2.ipynb", "../t2_convolutions.ipynb", "work/t2_convolutions.ipynb"])
+def test_notebook_with_wrong_name_or_place_is_found_and_graded(course, where):
+    student = "misplaced-" + str(abs(hash(where)))
+    course.submit(student, T2, with_answers(read(notebook_path(T2)), solutions(T2)), filename=where)
+    graded = course.grade(student, T2)
+    assert graded.scores is not None, graded.problem
+    assert graded.notes and "graded" in graded.notes[0]
+    assert _earned(graded) == set(autograded_cells(T2))
+
+
+def test_every_solution_cell_is_code_or_markdown():
+    assert all(c.cell_type in ("code", "markdown") for c in read(notebook_path(T2)).cells if is_solution(c))

@@ -1,0 +1,124 @@
+"""The grading sandbox, probed from inside by a submission graded with real nbgrader.
+
+The submission's answer cells try to read the hidden tests and the gradebook, to
+write outside their folder, to reach the network and to exhaust memory, and
+write what they saw into their own working folder, which the test reads back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+
+import pytest
+
+from grading import sandbox
+from grading.notebooks import ROOT, autograded_cells, notebook_path, read, solutions, with_answers
+from grading.pipeline import Course
+
+pytestmark = pytest.mark.slow
+T2 = "t2_convolutions"
+
+if not sandbox.available():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must test the grading sandbox: install bubblewrap (see .ci/run)")
+    pytest.skip("bubblewrap is not installed: the sandbox is not tested here", allow_module_level=True)
+
+
+PROBE = """
+import json, os, socket
+_probe = {}
+def _try(name, action):
+    try:
+        _probe[name] = "ok: " + repr(action())[:80]
+    except BaseException as err:
+        _probe[name] = "blocked: " + type(err).__name__
+_try("read_source", lambda: open(SOURCE_NB).read(100))
+_try("read_gradebook", lambda: open(GRADEBOOK, "rb").read(100))
+_try("list_submissions", lambda: os.listdir(SUBMITTED))
+_try("write_repo", lambda: open(REPO_FILE, "w").write("pwned"))
+_try("write_usr", lambda: open("/usr/pwned", "w").write("pwned"))
+_try("network", lambda: socket.create_connection(("127.0.0.1", PORT), timeout=3).sendall(b"pwned"))
+_try("memory", lambda: len(bytearray(12 * 1024**3)))
+_try("write_own_folder", lambda: open("own.txt", "w").write("fine"))
+with open("probe.json", "w") as _f:
+    json.dump(_probe, _f)
+"""
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    course = Course.create(tmp_path_factory.mktemp("sandbox"), [T2], sandbox=True)
+    assert course.sandboxed
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(60)
+    received = []
+
+    def serve():
+        try:
+            conn, _ = server.accept()
+            received.append(conn.recv(100))
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    repo_file = ROOT / "sandbox-escape.txt"
+    code = (
+        PROBE.replace("SOURCE_NB", repr(str(course.root / "source" / T2 / f"{T2}.ipynb")))
+        .replace("GRADEBOOK", repr(str(course.root / "gradebook.db")))
+        .replace("SUBMITTED", repr(str(course.root / "submitted")))
+        .replace("REPO_FILE", repr(str(repo_file)))
+        .replace("PORT", str(server.getsockname()[1]))
+    )
+    answers = {**solutions(T2), "conv_output_shape": code + "\n" + solutions(T2)["conv_output_shape"]}
+    course.submit("prober", T2, with_answers(read(notebook_path(T2)), answers))
+    graded = course.grade("prober", T2)
+    server.close()
+    folder = course.root / "autograded" / "prober" / T2
+    probe = json.loads((folder / "probe.json").read_text())
+    yield graded, probe, received, repo_file, folder
+    repo_file.unlink(missing_ok=True)
+
+
+def test_a_correct_submission_is_fully_graded_in_the_sandbox(probed):
+    graded, *_ = probed
+    assert graded.scores is not None, graded.problem
+    tests = set(autograded_cells(T2))
+    assert all(graded.scores[t] > 0 for t in tests)
+
+
+@pytest.mark.parametrize("what", ["read_source", "read_gradebook", "list_submissions"])
+def test_student_code_cannot_see_the_course(probed, what):
+    _, probe, *_ = probed
+    assert probe[what].startswith("blocked"), probe
+
+
+def test_student_code_cannot_write_outside_its_folder(probed):
+    _, probe, _, repo_file, folder = probed
+    assert not repo_file.exists()
+    assert probe["write_usr"].startswith("blocked"), probe
+    assert probe["write_own_folder"].startswith("ok"), probe
+    assert (folder / "own.txt").read_text() == "fine"
+
+
+def test_student_code_has_no_network(probed):
+    _, probe, received, *_ = probed
+    assert probe["network"].startswith("blocked"), probe
+    assert received == []
+
+
+def test_student_code_memory_is_bounded(probed):
+    _, probe, *_ = probed
+    assert probe["memory"] == "blocked: MemoryError", probe
+
+
+def test_unsandboxed_grading_is_announced_loudly():
+    from grading.course import sandbox_banner
+
+    assert "NOT sandboxed" in sandbox_banner(False) and "WARNING" in sandbox_banner(False)
+    assert "sandbox" in sandbox_banner(True) and "WARNING" not in sandbox_banner(True)
