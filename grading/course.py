@@ -24,7 +24,16 @@ import time
 from pathlib import Path
 
 from .mistakes import MISTAKES
-from .notebooks import ROOT, assignments, autograded_cells, notebook_path, read, solutions, with_answers
+from .notebooks import (
+    ROOT,
+    assignments,
+    autograded_cells,
+    notebook_path,
+    read,
+    reference_submission,
+    solutions,
+    with_answers,
+)
 from .pipeline import Course
 
 SCRATCH = ROOT / "_course"
@@ -43,7 +52,7 @@ def demo_submissions(assignment: str) -> dict[str, object]:
     }
     mistakes = MISTAKES.get(assignment)
     if mistakes:
-        demos["erin"] = with_answers(release, {**answers, **mistakes[0].answers})
+        demos["erin"] = reference_submission(assignment, mistakes[0].answers)
     return demos
 
 

@@ -84,6 +84,6 @@ def with_answers(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat
     return out
 
 
-def reference_submission(assignment: str) -> nbformat.NotebookNode:
-    """The release notebook with all of the instructor's answers filled in."""
-    return with_answers(read(notebook_path(assignment)), solutions(assignment))
+def reference_submission(assignment: str, replacing: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """The release notebook with the instructor's answers, except the cells in ``replacing``."""
+    return with_answers(read(notebook_path(assignment)), {**solutions(assignment), **(replacing or {})})

@@ -23,8 +23,6 @@ from grading.notebooks import (
     notebook_path,
     read,
     reference_submission,
-    solutions,
-    with_answers,
 )
 from grading.pipeline import Course
 
@@ -104,25 +102,25 @@ def _variants(table):
     return [pytest.param(a, v, id=f"{a}-{v.name}") for a in ASSIGNMENTS for v in table.get(a, [])]
 
 
-@pytest.mark.parametrize("assignment, variant", _variants(MISTAKES))
-def test_each_mistake_loses_exactly_its_points(course, assignment, variant):
-    answers = {**solutions(assignment), **variant.answers}
-    nb = with_answers(read(notebook_path(assignment, RELEASE)), answers)
-    scores = _grade(course, f"mistake-{variant.name}".replace("_", "-"), assignment, nb)
+def _lost_by(course, assignment, variant, prefix):
+    """Grade a variant; return the autograded test cells it did not get full marks on, with their scores."""
+    student = f"{prefix}-{variant.name}".replace("_", "-")
+    scores = _grade(course, student, assignment, reference_submission(assignment, variant.answers))
     tests = _tests_of(course, assignment)
     assert variant.loses <= set(tests), f"unknown test cells in the mistake library: {variant.loses - set(tests)}"
-    lost = {name for name, points in tests.items() if scores[name] < points}
-    assert lost == set(variant.loses), f"{variant.name}: lost {sorted(lost)}, expected {sorted(variant.loses)}"
-    assert all(scores[name] == 0 for name in variant.loses)
+    return {name: scores[name] for name, points in tests.items() if scores[name] < points}
+
+
+@pytest.mark.parametrize("assignment, variant", _variants(MISTAKES))
+def test_each_mistake_loses_exactly_its_points(course, assignment, variant):
+    lost = _lost_by(course, assignment, variant, "mistake")
+    assert set(lost) == set(variant.loses), f"{variant.name}: lost {sorted(lost)}, expected {sorted(variant.loses)}"
+    assert all(score == 0 for score in lost.values())
 
 
 @pytest.mark.parametrize("assignment, variant", _variants(CORRECT))
 def test_other_correct_answers_score_full_marks(course, assignment, variant):
-    answers = {**solutions(assignment), **variant.answers}
-    nb = with_answers(read(notebook_path(assignment, RELEASE)), answers)
-    scores = _grade(course, f"correct-{variant.name}".replace("_", "-"), assignment, nb)
-    tests = _tests_of(course, assignment)
-    lost = {name: scores[name] for name, points in tests.items() if scores[name] < points}
+    lost = _lost_by(course, assignment, variant, "correct")
     assert not lost, f"{variant.name} is correct but lost points on {lost}"
 
 

@@ -18,7 +18,7 @@ from grading.notebooks import (
     is_test,
     notebook_path,
     read,
-    solutions,
+    reference_submission,
     with_answers,
 )
 from grading.pipeline import Course
@@ -182,7 +182,7 @@ def test_rigged_equality_scores_nothing_on_the_rigged_exercises(course):
 
 
 def test_duplicated_test_cells_do_not_add_points(course):
-    reference = with_answers(_untouched(), solutions(T2))
+    reference = reference_submission(T2)
     doubled = copy.deepcopy(reference)
     doubled.cells = [copy.deepcopy(c) for cell in reference.cells for c in ([cell, cell] if is_test(cell) else [cell])]
     for i, cell in enumerate(doubled.cells):
@@ -197,7 +197,7 @@ def test_assignments_listed():
 
 
 def test_feedback_names_failed_tests_but_never_shows_hidden_tests(course):
-    nb = with_answers(_untouched(), {**solutions(T2), **JUNK})
+    nb = reference_submission(T2, JUNK)
     _autograded_total(course, "feedback", nb)
     run = course.generate_feedback("feedback", T2)
     assert run.ok, run.output[-2000:]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from grading.notebooks import autograded_cells, is_solution, notebook_path, read, solutions, with_answers
+from grading.notebooks import (
+    autograded_cells,
+    is_solution,
+    notebook_path,
+    read,
+    reference_submission,
+    solutions,
+    with_answers,
+)
 from grading.pipeline import Course
 
 pytestmark = pytest.mark.slow
@@ -26,7 +34,7 @@ def course(tmp_path_factory):
 
 def _reference_then(code_for_output_shape):
     """Reference answers, except that the second exercise's cell runs ``code_for_output_shape``."""
-    return with_answers(read(notebook_path(T2)), {**solutions(T2), "conv_output_shape": code_for_output_shape})
+    return reference_submission(T2, {"conv_output_shape": code_for_output_shape})
 
 
 def _earned(graded):

@@ -1,0 +1,150 @@
+"""What students and instructors see in JupyterLab, checked in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import nbformat
+import pytest
+
+from grading.notebooks import notebook_path, read, reference_submission
+from grading.pipeline import Course
+
+from .conftest import Lab, shot
+
+# one JupyterLab for the whole module: keep its tests on one xdist worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jupyterlab")]
+T2 = "t2_convolutions"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A course folder with a graded demo submission, served by JupyterLab."""
+    base = tmp_path_factory.mktemp("lab")
+    course = Course.create(base / "course", [T2], sandbox=False)
+    course.submit("alice", T2, reference_submission(T2))
+    graded = course.grade("alice", T2)
+    assert graded.scores is not None, graded.problem
+    done, todo = course.root / "student" / "done", course.root / "student" / "todo"
+    done.mkdir(parents=True)
+    todo.mkdir(parents=True)
+    nbformat.write(reference_submission(T2), done / f"{T2}.ipynb")
+    shutil.copy(notebook_path(T2), todo / f"{T2}.ipynb")
+    server = Lab(course.root)
+    yield server, course
+    server.stop()
+
+
+def _open_notebook(page, lab, path):
+    page.goto(lab.open(path))
+    page.locator(".jp-Notebook").first.wait_for()
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=90_000)
+
+
+def _menu(page, menu, item):
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
+
+
+def _wait_until_all_ran(page, timeout_s=180):
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
+            return prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t));
+        }""",
+        timeout=timeout_s * 1000,
+    )
+
+
+def test_completed_notebook_runs_cleanly_with_figures_and_widgets(lab, page):
+    server, course = lab
+    _open_notebook(page, server, f"student/done/{T2}.ipynb")
+    _menu(page, "Run", "Run All Cells")
+    _wait_until_all_ran(page)
+    shot(page, "student-done-top")
+    outputs = page.locator(".jp-OutputArea-output")
+    text = "\n".join(outputs.all_inner_texts())
+    assert "Traceback" not in text and "Error" not in re.sub(r"AssertionError|errors", "", text), text[-2000:]
+    # every figure: as many PNGs in the page as the executed notebook has image outputs
+    figures = page.locator(".jp-OutputArea-output img")
+    expected = sum(
+        1
+        for cell in read(course.root / "student" / "done" / f"{T2}.ipynb").cells
+        if cell.cell_type == "code" and re.search(r"^fig = |display\(", cell.source, flags=re.M)
+    )
+    assert figures.count() >= expected, f"{figures.count()} images for {expected} figure cells"
+    # the interactive demo: a slider and its picture
+    slider = page.locator(".widget-slider, .widget-hslider").first
+    slider.scroll_into_view_if_needed()
+    picture = page.locator(".jupyter-widgets img, img.widget-image").first
+    picture.wait_for()
+    before = picture.get_attribute("src")
+    shot(page, "student-widget-before")
+    slider.locator(".noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "(before) => { const img = document.querySelector('.jupyter-widgets img, img.widget-image');"
+        " return img && img.getAttribute('src') !== before; }",
+        arg=before,
+    )
+    shot(page, "student-widget-after")
+
+
+def test_untouched_notebook_shows_the_stub_message_and_validate_reports_failures(lab, page):
+    server, _ = lab
+    _open_notebook(page, server, f"student/todo/{T2}.ipynb")
+    _menu(page, "Run", "Run All Cells")  # runs until the first stub is called, then stops
+    error = page.locator(".jp-OutputArea-output", has_text="NotImplementedError").first
+    error.wait_for(timeout=120_000)
+    error.scroll_into_view_if_needed()
+    assert "replace this line with your code" in error.inner_text()
+    shot(page, "student-stub")
+    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate", exact=True).first.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for()
+    dialog.get_by_text(re.compile("failed|error", re.I)).first.wait_for(timeout=120_000)
+    shot(page, "student-validate-failing")
+    text = dialog.inner_text()
+    assert "NotImplementedError" in text or "failed" in text.lower(), text[:2000]
+
+
+def test_validate_reports_success_on_the_completed_notebook(lab, page):
+    server, _ = lab
+    _open_notebook(page, server, f"student/done/{T2}.ipynb")
+    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate", exact=True).first.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.get_by_text("Success! Your notebook passes all the tests.").wait_for(timeout=120_000)
+    shot(page, "student-validate-success")
+
+
+def test_formgrader_lists_assignments_and_stores_a_manual_grade(lab, page):
+    server, course = lab
+    page.goto(f"{server.url}/formgrader?token=course-e2e-token")
+    page.get_by_text(T2).first.wait_for()
+    shot(page, "instructor-formgrader")
+    page.goto(f"{server.url}/formgrader/manage_submissions/{T2}?token=course-e2e-token")
+    page.get_by_text("alice").first.wait_for()
+    shot(page, "instructor-submissions")
+    # open alice's submission and grade the first written answer by hand
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        submission = gb.find_submission_notebook(T2, T2, "alice")
+        submission_id = submission.id
+    page.goto(f"{server.url}/formgrader/submissions/{submission_id}/?token=course-e2e-token")
+    score = page.locator("input.score#think_3_3_activations")
+    score.wait_for()
+    score.scroll_into_view_if_needed()
+    shot(page, "instructor-submission")
+    score.fill("1.5")
+    score.press("Tab")  # the formgrader saves a score when its field loses focus
+    stored = None
+    for _ in range(40):
+        with Gradebook(course.db_url) as gb:
+            stored = gb.find_grade("think_3_3_activations", T2, T2, "alice").manual_score
+        if stored is not None:
+            break
+        page.wait_for_timeout(250)
+    assert stored == 1.5
+    shot(page, "instructor-graded")
