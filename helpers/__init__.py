@@ -17,7 +17,12 @@ device
     Device selection (CPU / CUDA) and seeding.
 widgets
     ipywidgets builders for the interactive demos.
+data
+    Mouse V1 responses (Stringer et al., 2021): checksummed download and cache,
+    or a clearly labelled simulated population when offline.
+checks
+    Comparisons used by the notebooks' test cells.
 """
 
-__all__ = ["device", "filters", "plotting", "stimuli", "widgets"]
+__all__ = ["checks", "data", "device", "filters", "plotting", "stimuli", "widgets"]
 __version__ = "0.1.0"
