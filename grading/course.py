@@ -4,7 +4,8 @@ Steps, each printed as it happens:
 
 1. generate every assignment from ``source/`` in the scratch course ``_course/``
    (ignored by git) and fail if the committed ``release/`` differs;
-2. submit the demo submissions: a complete correct one (alice), a partly
+2. release each assignment to an exchange folder, let the demo students hand in
+   with ``nbgrader submit`` and ``nbgrader collect`` them: a complete correct one (alice), a partly
    correct one (bob), the untouched release (carol), a file that is not a
    notebook (dave) and one with a typical mistake (erin);
    Grading kernels run in the bubblewrap sandbox when it is available
@@ -110,10 +111,20 @@ def main(root: Path = SCRATCH) -> int:
     for name in names:
         tests = set(autograded_cells(name))
         maximum = sum(points for cell, points in course.max_scores(name).items() if cell in tests)
-        for student, notebook in demo_submissions(name).items():
+        run = course.release(name)
+        if not run.ok:
+            print(f"course: FAILED: nbgrader release_assignment {name}:\n{run.output[-2000:]}")
+            return 1
+        demos = demo_submissions(name)
+        for student, notebook in demos.items():
             if student not in students:
                 students.append(student)
-            course.submit(student, name, notebook)
+            submitted = course.student_submit(student, name, notebook)
+            state = "submitted" if submitted.ok else "submit FAILED: " + "; ".join(submitted.errors())[:200]
+            print(f"course: {student} hands in {name} through the exchange: {state}", flush=True)
+        collected = course.collect(name)
+        print(f"course: nbgrader collect {name}: {'ok' if collected.ok else 'FAILED'}", flush=True)
+        for student in demos:
             t0 = time.monotonic()
             print(f"course: autograding {student}/{name} ...", end=" ", flush=True)
             graded = course.grade(student, name)

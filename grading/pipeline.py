@@ -109,13 +109,13 @@ class Course:
                 raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{run.output}")
         return course
 
-    def nbgrader(self, *args: str, timeout: float = 900) -> Run:
-        """Run one nbgrader command in the course folder and capture its log."""
+    def nbgrader(self, *args: str, timeout: float = 900, cwd: Path | None = None) -> Run:
+        """Run one nbgrader command (in the course folder unless ``cwd``) and capture its log."""
         cmd = [str(BIN / "nbgrader"), *args]
         try:
             proc = subprocess.run(
                 cmd,
-                cwd=self.root,
+                cwd=cwd or self.root,
                 env=nbgrader_env(self.env),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -127,6 +127,42 @@ class Course:
             out = err.output.decode() if isinstance(err.output, bytes) else (err.output or "")
             return Run(cmd, -1, out + f"\n[course | ERROR] nbgrader did not finish within {timeout:.0f} s")
         return Run(cmd, proc.returncode, proc.stdout)
+
+    @property
+    def exchange(self) -> Path:
+        return self.root / "exchange"
+
+    def _exchange_args(self) -> list[str]:
+        return [f"--Exchange.root={self.exchange}", "--course=cnn-visual-neuroscience"]
+
+    def release(self, assignment: str) -> Run:
+        """Publish an assignment to the course's exchange folder, as ``nbgrader release_assignment`` does."""
+        self.exchange.mkdir(mode=0o777, exist_ok=True)
+        self.exchange.chmod(0o777)
+        return self.nbgrader("release_assignment", assignment, "--force", *self._exchange_args())
+
+    def student_submit(self, student: str, assignment: str, notebook) -> Run:
+        """A student hands in through the exchange: ``nbgrader submit`` from the student's own folder."""
+        home = self.root / "students" / student
+        work = home / assignment
+        work.mkdir(parents=True, exist_ok=True)
+        path = work / self.release_notebook(assignment).name
+        if isinstance(notebook, nbformat.NotebookNode):
+            nbformat.write(notebook, path)
+        else:
+            path.write_text(notebook if isinstance(notebook, str) else notebook.decode())
+        return self.nbgrader(
+            "submit",
+            str(work),
+            f"--student={student}",
+            f"--Exchange.cache={home / '.nbgrader-cache'}",
+            *self._exchange_args(),
+            cwd=home,
+        )
+
+    def collect(self, assignment: str) -> Run:
+        """Collect every submission of ``assignment`` from the exchange into submitted/."""
+        return self.nbgrader("collect", assignment, "--update", *self._exchange_args())
 
     def release_notebook(self, assignment: str) -> Path:
         return notebook_path(assignment, self.root / "release")

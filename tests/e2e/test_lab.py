@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import time
+import urllib.request
 
 import nbformat
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from grading.notebooks import notebook_path, read, reference_submission
 from grading.pipeline import Course
 
-from .conftest import Lab, shot
+from .conftest import TOKEN, Lab, shot
 
 # one JupyterLab for the whole module: keep its tests on one xdist worker
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jupyterlab")]
@@ -36,10 +39,23 @@ def lab(tmp_path_factory):
     server.stop()
 
 
+def _kernel_idle(lab, path) -> bool:
+    """True when the server has a session for ``path`` whose kernel is started and idle."""
+    with urllib.request.urlopen(f"{lab.url}/api/sessions?token={TOKEN}", timeout=5) as response:
+        sessions = json.load(response)
+    return any(s["path"].endswith(path) and s["kernel"]["execution_state"] == "idle" for s in sessions)
+
+
 def _open_notebook(page, lab, path):
     page.goto(lab.open(path))
     page.locator(".jp-Notebook").first.wait_for()
+    # the page may say "idle" before a kernel exists; ask the server until the kernel really is ready
+    deadline = time.monotonic() + 120
+    while not _kernel_idle(lab, path):
+        assert time.monotonic() < deadline, f"no idle kernel for {path}"
+        page.wait_for_timeout(500)
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=90_000)
+    page.wait_for_timeout(1000)
 
 
 def _menu(page, menu, item):
