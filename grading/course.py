@@ -143,7 +143,7 @@ def main(root: Path = SCRATCH) -> int:
     csv_path = course.root / "grades.csv"
     course.export_csv(csv_path)
     width = max(len(s) for s in [*students, "student"]) + 2
-    cols = [max(len(n), 20) + 2 for n in names]
+    cols = [max(len(n), *(len(table.get((s, n), "-")) for s in students)) + 2 for n in names]
     print()
     print("student".ljust(width) + "".join(n.ljust(c) for n, c in zip(names, cols, strict=True)))
     for student in students:

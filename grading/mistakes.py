@@ -230,5 +230,125 @@ T2_CORRECT = [
     ),
 ]
 
-MISTAKES = {"t2_convolutions": T2_MISTAKES}
-CORRECT = {"t2_convolutions": T2_CORRECT}
+_NET = """class DeepNetReLU(nn.Module):
+    def __init__(self, n_inputs, n_hidden, n_outputs=1):
+        super().__init__()
+        self.in_layer = nn.Linear(n_inputs, n_hidden)
+        self.out_layer = nn.Linear(n_hidden, n_outputs)
+
+    def forward(self, r):
+        return {body}
+"""
+
+_TRAIN = """def train(net, loss_fn, inputs, targets, n_epochs=100, learning_rate=1e-3):
+    optimizer = torch.optim.{optimizer}(net.parameters(), lr=learning_rate)
+    losses = []
+    for _ in range(n_epochs):
+        {zero_grad}
+        loss = loss_fn(net(inputs), targets)
+        {record}
+        loss.backward()
+        {step}
+    return losses
+"""
+
+
+def _train(
+    optimizer="SGD", zero_grad="optimizer.zero_grad()", record="losses.append(loss.item())", step="optimizer.step()"
+):
+    return _TRAIN.format(optimizer=optimizer, zero_grad=zero_grad, record=record, step=step)
+
+
+def _circular(body: str) -> str:
+    return f"def circular_error(pred, true, period=360.0):\n{body}\n"
+
+
+FORWARD = frozenset({"test_net_forward"})
+CIRCULAR = frozenset({"test_circular_error", "test_circular_error_period"})
+
+T1_MISTAKES = [
+    Variant("no_relu", {"deep_net_relu": _NET.format(body="self.out_layer(self.in_layer(r))")}, FORWARD),
+    Variant(
+        "relu_at_the_output_too",
+        {"deep_net_relu": _NET.format(body="torch.relu(self.out_layer(torch.relu(self.in_layer(r))))")},
+        FORWARD,
+    ),
+    Variant(
+        "sigmoid_hidden",
+        {"deep_net_relu": _NET.format(body="self.out_layer(torch.sigmoid(self.in_layer(r)))")},
+        FORWARD,
+    ),
+    Variant(
+        "mse_sums",
+        {"mse": "def mse(y_pred, y_true):\n    return ((y_pred - y_true) ** 2).sum()\n"},
+        frozenset({"test_mse"}),
+    ),
+    Variant(
+        "mse_absolute",
+        {"mse": "def mse(y_pred, y_true):\n    return (y_pred - y_true).abs().mean()\n"},
+        frozenset({"test_mse"}),
+    ),
+    Variant("train_without_zero_grad", {"train": _train(zero_grad="pass")}, frozenset({"test_train_sgd"})),
+    Variant(
+        "train_without_step",
+        {"train": _train(step="pass")},
+        frozenset({"test_train_losses", "test_train_sgd"}),
+    ),
+    Variant(
+        "train_records_loss_after_step",
+        {
+            "train": _train(
+                record="pass", step="optimizer.step()\n        losses.append(loss_fn(net(inputs), targets).item())"
+            )
+        },
+        frozenset({"test_train_sgd"}),
+    ),
+    Variant("train_with_adam", {"train": _train(optimizer="Adam")}, frozenset({"test_train_sgd"})),
+    Variant("circular_without_wrap", {"circular_error": _circular("    return (pred - true).abs()")}, CIRCULAR),
+    Variant(
+        "circular_ignores_period",
+        {
+            "circular_error": _circular(
+                "    diff = torch.remainder(pred - true, 360.0)\n    return torch.minimum(diff, 360.0 - diff)"
+            )
+        },
+        frozenset({"test_circular_error_period"}),
+    ),
+]
+
+T1_CORRECT = [
+    Variant(
+        "net_with_functional_relu", {"deep_net_relu": _NET.format(body="self.out_layer(F.relu(self.in_layer(r)))")}
+    ),
+    Variant(
+        "train_by_hand",
+        {
+            "train": "def train(net, loss_fn, inputs, targets, n_epochs=100, learning_rate=1e-3):\n"
+            "    losses = []\n"
+            "    for _ in range(n_epochs):\n"
+            "        loss = loss_fn(net(inputs), targets)\n"
+            "        losses.append(float(loss))\n"
+            "        grads = torch.autograd.grad(loss, list(net.parameters()))\n"
+            "        with torch.no_grad():\n"
+            "            for p, g in zip(net.parameters(), grads):\n"
+            "                p -= learning_rate * g\n"
+            "    return losses\n"
+        },
+    ),
+    Variant(
+        "zero_grad_after_step",
+        {"train": _train(zero_grad="pass", step="optimizer.step()\n        optimizer.zero_grad()")},
+    ),
+    Variant(
+        "circular_by_shifting",
+        {
+            "circular_error": _circular(
+                "    return (torch.remainder(pred - true + period / 2, period) - period / 2).abs()"
+            )
+        },
+    ),
+]
+
+# assignment -> its typical mistakes / other correct answers; erin in `make course` makes the first mistake
+MISTAKES = {"t1_decoding": T1_MISTAKES, "t2_convolutions": T2_MISTAKES}
+CORRECT = {"t1_decoding": T1_CORRECT, "t2_convolutions": T2_CORRECT}

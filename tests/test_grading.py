@@ -20,6 +20,8 @@ from grading.notebooks import (
     SOURCE,
     assignments,
     autograded_cells,
+    grade_id,
+    is_test,
     notebook_path,
     read,
     reference_submission,
@@ -142,21 +144,40 @@ def test_reference_submission_fills_every_solution_cell():
         nbformat.validate(nb)
 
 
+def _points(assignment: str) -> dict[str, float]:
+    """grade_id -> points of the autograded test cells, read from the instructor notebook."""
+    nb = read(notebook_path(assignment, SOURCE))
+    return {grade_id(c): float(c.metadata["nbgrader"]["points"]) for c in nb.cells if is_test(c)}
+
+
 def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
     """The main job prints the expected score table, and a broken file does not stop the others."""
     from grading.course import main
 
     assert main(tmp_path / "course") == 0
     out = capsys.readouterr().out
-    students = ("alice", "bob", "carol", "dave", "erin")
-    rows = {
-        line.split()[0]: line.split()[1:] for line in out.splitlines() if line.split()[:1] in [[s] for s in students]
-    }
-    assert rows["alice"] == ["18/18"], out
-    assert rows["carol"] == ["0/18"], out
-    assert rows["dave"][:3] == ["not", "graded:", "invalid"], out
-    bob = int(rows["bob"][0].split("/")[0])
-    erin = int(rows["erin"][0].split("/")[0])
-    assert 0 < bob < 18 and erin == 18 - 6, out  # erin flips the kernel: all 6 points of exercise 1.1
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("student "))
+    starts = [m.start() for m in re.finditer(r"\S+", lines[header])]
+    names = lines[header].split()[1:]
+    assert names == ASSIGNMENTS, out
+    rows = {}
+    for line in lines[header + 1 :]:
+        if not line.strip():
+            break
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        rows[cells[0]] = dict(zip(names, cells[1:], strict=True))
+    assert set(rows) == {"alice", "bob", "carol", "dave", "erin"}, out
+    for name in ASSIGNMENTS:
+        total = sum(_points(name).values())
+        assert rows["alice"][name] == f"{total:g}/{total:g}", out
+        assert rows["carol"][name] == f"0/{total:g}", out
+        assert rows["dave"][name].startswith("not graded: invalid"), out
+        bob = float(rows["bob"][name].split("/")[0])
+        assert 0 < bob < total, out
+        # erin makes the assignment's first typical mistake and loses exactly its points
+        lost = sum(_points(name)[cell] for cell in MISTAKES[name][0].loses)
+        assert rows["erin"][name] == f"{total - lost:g}/{total:g}", out
     assert (tmp_path / "course" / "grades.csv").read_text().count("\n") >= 5
-    assert (tmp_path / "course" / "feedback" / "alice" / "t2_convolutions" / "t2_convolutions.html").exists()
+    for name in ASSIGNMENTS:
+        assert (tmp_path / "course" / "feedback" / "alice" / name / f"{name}.html").exists()
