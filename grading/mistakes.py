@@ -349,6 +349,210 @@ T1_CORRECT = [
     ),
 ]
 
+_CONVNET = """class ConvNet(nn.Module):
+    def __init__(self, c_out=6, K=7, n_hidden=20, filters=None):
+        super().__init__()
+        self.conv = nn.Conv2d(1, c_out, kernel_size=K, padding={padding})
+        if filters is not None:
+            with torch.no_grad():
+                {load}
+        self.fc = nn.Linear(c_out * 6 * 8, n_hidden)
+        self.out = nn.Linear(n_hidden, 1)
+
+    def forward(self, s):
+        {body}
+"""
+
+_FORWARD = (
+    "x = F.max_pool2d(torch.relu(self.conv(s)), 8)\n"
+    "        x = torch.relu(self.fc(x.flatten(1)))\n"
+    "        return torch.sigmoid(self.out(x))"
+)
+_LOAD = "self.conv.weight.copy_(filters)\n                self.conv.bias.zero_()"
+
+
+def _forward(old: str, new: str) -> dict[str, str]:
+    assert old in _FORWARD, old
+    return {"convnet": _CONVNET.format(padding="K // 2", load=_LOAD, body=_FORWARD.replace(old, new))}
+
+
+def _fn(name: str, args: str, body: str) -> str:
+    return f"def {name}({args}):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+def _rdm(body: str) -> dict[str, str]:
+    return {"rdm": _fn("rdm", "resp", body)}
+
+
+def _correlate(body: str) -> dict[str, str]:
+    return {"correlate_rdms": _fn("correlate_rdms", "rdm1, rdm2", body)}
+
+
+_ZSCORE_ROWS = (
+    "resp = torch.as_tensor(resp, dtype=torch.float64)\n"
+    "z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, unbiased=False, keepdim=True)\n"
+)
+CONVNET_FORWARD = frozenset({"test_convnet_forward"})
+RDM_BOTH = frozenset({"test_rdm_properties", "test_rdm_values"})
+CORRELATE = frozenset({"test_correlate_rdms"})
+
+T3_MISTAKES = [
+    Variant(
+        "convnet_without_sigmoid",
+        _forward("return torch.sigmoid(self.out(x))", "return self.out(x)"),
+        frozenset({"test_convnet_forward", "test_trained_network"}),
+    ),
+    Variant("convnet_without_hidden_relu", _forward("torch.relu(self.fc(", "(self.fc("), CONVNET_FORWARD),
+    Variant("convnet_without_conv_relu", _forward("torch.relu(self.conv(s))", "self.conv(s)"), CONVNET_FORWARD),
+    Variant("convnet_average_pooling", _forward("F.max_pool2d(", "F.avg_pool2d("), CONVNET_FORWARD),
+    Variant(
+        "convnet_channels_last_flatten", _forward("x.flatten(1)", "x.permute(0, 2, 3, 1).flatten(1)"), CONVNET_FORWARD
+    ),
+    Variant(
+        "convnet_ignores_filters",
+        {"convnet": _CONVNET.format(padding="K // 2", load="pass", body=_FORWARD)},
+        frozenset({"test_convnet_filters"}),
+    ),
+    Variant(
+        "convnet_keeps_random_bias",
+        {"convnet": _CONVNET.format(padding="K // 2", load="self.conv.weight.copy_(filters)", body=_FORWARD)},
+        frozenset({"test_convnet_filters"}),
+    ),
+    Variant(
+        "convnet_without_padding",
+        {"convnet": _CONVNET.format(padding="0", load=_LOAD, body=_FORWARD)},
+        frozenset({"test_convnet_structure", "test_convnet_forward", "test_trained_network"}),
+    ),
+    Variant(
+        "accuracy_counts",
+        {
+            "accuracy": _fn(
+                "accuracy", "probabilities, labels", "return ((probabilities > 0.5).float() == labels).sum().item()"
+            )
+        },
+        frozenset({"test_accuracy"}),
+    ),
+    Variant(
+        "accuracy_compares_probabilities",
+        {
+            "accuracy": _fn(
+                "accuracy", "probabilities, labels", "return (probabilities == labels).float().mean().item()"
+            )
+        },
+        frozenset({"test_accuracy"}),
+    ),
+    Variant(
+        "rdm_zscores_columns",
+        _rdm(
+            "resp = torch.as_tensor(resp, dtype=torch.float64)\n"
+            "z = (resp - resp.mean(0, keepdim=True)) / resp.std(0, unbiased=False, keepdim=True)\n"
+            "return 1 - z @ z.T / resp.shape[1]"
+        ),
+        RDM_BOTH,
+    ),
+    Variant("rdm_is_correlation", _rdm(_ZSCORE_ROWS + "return z @ z.T / resp.shape[1]"), RDM_BOTH),
+    Variant(
+        "rdm_without_zscore",
+        _rdm("resp = torch.as_tensor(resp, dtype=torch.float64)\nreturn 1 - resp @ resp.T / resp.shape[1]"),
+        RDM_BOTH,
+    ),
+    Variant(
+        "rdm_unbiased_std_divided_by_m",
+        _rdm(
+            "resp = torch.as_tensor(resp, dtype=torch.float64)\n"
+            "z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, keepdim=True)\n"
+            "return 1 - z @ z.T / resp.shape[1]"
+        ),
+        RDM_BOTH,
+    ),
+    Variant(
+        "rdm_absolute_correlation",
+        _rdm(_ZSCORE_ROWS + "return 1 - (z @ z.T / resp.shape[1]).abs()"),
+        frozenset({"test_rdm_values"}),
+    ),
+    Variant(
+        "correlate_with_diagonal",
+        _correlate(
+            "a, b = torch.as_tensor(rdm1).flatten().double(), torch.as_tensor(rdm2).flatten().double()\n"
+            "return float(torch.corrcoef(torch.stack([a, b]))[0, 1])"
+        ),
+        CORRELATE,
+    ),
+    Variant(
+        "correlate_spearman",
+        _correlate(
+            "rows, cols = torch.triu_indices(len(rdm1), len(rdm1), offset=1)\n"
+            "a = torch.as_tensor(rdm1)[rows, cols].argsort().argsort().double()\n"
+            "b = torch.as_tensor(rdm2)[rows, cols].argsort().argsort().double()\n"
+            "return float(torch.corrcoef(torch.stack([a, b]))[0, 1])"
+        ),
+        CORRELATE,
+    ),
+    Variant(
+        "correlate_covariance",
+        _correlate(
+            "rows, cols = torch.triu_indices(len(rdm1), len(rdm1), offset=1)\n"
+            "a, b = torch.as_tensor(rdm1)[rows, cols].double(), torch.as_tensor(rdm2)[rows, cols].double()\n"
+            "return float(((a - a.mean()) * (b - b.mean())).mean())"
+        ),
+        CORRELATE,
+    ),
+]
+
+T3_CORRECT = [
+    Variant(
+        "convnet_pool_before_relu_and_view",
+        _forward(
+            "x = F.max_pool2d(torch.relu(self.conv(s)), 8)\n        x = torch.relu(self.fc(x.flatten(1)))",
+            "x = torch.relu(nn.MaxPool2d(8)(self.conv(s)))\n        x = F.relu(self.fc(x.view(x.shape[0], -1)))",
+        ),
+    ),
+    Variant(
+        "convnet_filters_as_new_parameters",
+        {
+            "convnet": _CONVNET.format(
+                padding="K // 2",
+                load="self.conv.weight = nn.Parameter(filters.clone())\n"
+                "                self.conv.bias = nn.Parameter(torch.zeros(c_out))",
+                body=_FORWARD,
+            )
+        },
+    ),
+    Variant(
+        "accuracy_numpy_round",
+        {
+            "accuracy": _fn(
+                "accuracy",
+                "probabilities, labels",
+                "import numpy\np = probabilities.detach().cpu().numpy()\n"
+                "return float(numpy.mean(numpy.round(p) == labels.cpu().numpy()))",
+            )
+        },
+    ),
+    Variant("rdm_numpy_corrcoef", _rdm("import numpy\nreturn 1 - numpy.corrcoef(numpy.asarray(resp, dtype=float))")),
+    Variant(
+        "rdm_loops_sample_std",
+        _rdm(
+            "n, m = resp.shape\n"
+            "z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, keepdim=True)\n"
+            "out = torch.zeros(n, n)\n"
+            "for i in range(n):\n"
+            "    for j in range(n):\n"
+            "        out[i, j] = 1 - (z[i] * z[j]).sum() / (m - 1)\n"
+            "return out"
+        ),
+    ),
+    Variant(
+        "correlate_both_triangles_numpy",
+        _correlate(
+            "import numpy\n"
+            "a, b = numpy.asarray(rdm1, dtype=float), numpy.asarray(rdm2, dtype=float)\n"
+            "off = ~numpy.eye(len(a), dtype=bool)\n"
+            "return float(numpy.corrcoef(a[off], b[off])[0, 1])"
+        ),
+    ),
+]
+
 # assignment -> its typical mistakes / other correct answers; erin in `make course` makes the first mistake
-MISTAKES = {"t1_decoding": T1_MISTAKES, "t2_convolutions": T2_MISTAKES}
-CORRECT = {"t1_decoding": T1_CORRECT, "t2_convolutions": T2_CORRECT}
+MISTAKES = {"t1_decoding": T1_MISTAKES, "t2_convolutions": T2_MISTAKES, "t3_normative": T3_MISTAKES}
+CORRECT = {"t1_decoding": T1_CORRECT, "t2_convolutions": T2_CORRECT, "t3_normative": T3_CORRECT}

@@ -302,3 +302,48 @@ def plot_phase_invariance(shifts, simple, energy) -> Figure:
     ax.set_ylim(bottom=0)
     ax.legend()
     return fig
+
+
+def plot_rdms(rdms, orientations, titles: Sequence[str] | None = None) -> Figure:
+    """Representational dissimilarity matrices side by side, on one colour scale.
+
+    Parameters
+    ----------
+    rdms : mapping of str to array-like, or sequence of array-like, each (N, N)
+        Dissimilarities between the responses to N stimuli (e.g. 1 - correlation,
+        from 0 for identical patterns to 2 for opposite ones).
+    orientations : sequence of float, (N,)
+        Stimulus orientation of each row and column, in degrees (tick labels).
+    titles : sequence of str, optional
+        Panel titles; the mapping's keys by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per matrix and a shared colour bar from 0 to the largest value (at least 1).
+    """
+    if hasattr(rdms, "keys"):
+        titles = list(rdms.keys()) if titles is None else list(titles)
+        matrices = [_to_numpy(m) for m in rdms.values()]
+    else:
+        matrices = [_to_numpy(m) for m in rdms]
+    orientations = np.asarray(orientations, dtype=float)
+    n = len(orientations)
+    for matrix in matrices:
+        if matrix.shape != (n, n):
+            raise ValueError(f"each RDM must be ({n}, {n}) for {n} orientations, got {matrix.shape}")
+    titles = list(titles) if titles is not None else [""] * len(matrices)
+    top = max(1.0, *(float(np.nanmax(m)) for m in matrices)) if matrices else 1.0
+    fig, axes = plt.subplots(1, len(matrices), figsize=(2.6 * len(matrices) + 0.8, 2.9), squeeze=False)
+    ticks = np.arange(0, n, max(1, n // 4))
+    image = None
+    for ax, matrix, title in zip(axes[0], matrices, titles, strict=True):
+        image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=top)
+        ax.set_title(title)
+        ax.set_xticks(ticks, [f"{orientations[i]:g}" for i in ticks])
+        ax.set_yticks(ticks, [f"{orientations[i]:g}" for i in ticks])
+        ax.set_xlabel("orientation (degrees)")
+    axes[0, 0].set_ylabel("orientation (degrees)")
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[0]), label="dissimilarity", shrink=0.85)
+    return fig

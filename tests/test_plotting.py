@@ -81,3 +81,19 @@ def test_training_curve_plots_train_and_test():
     (ax,) = fig.axes
     lines = ax.get_lines()
     assert [list(line.get_ydata()) for line in lines] == [[3, 2, 1], [4, 3, 2]]
+
+
+def test_plot_rdms_one_panel_per_matrix_on_one_scale():
+    orientations = np.arange(-90, 90, 30)
+    rdms = {"V1": np.ones((6, 6)) - np.eye(6), "model": 1.5 * (np.ones((6, 6)) - np.eye(6))}
+    fig = plotting.plot_rdms(rdms, orientations)
+    images = _images(fig)
+    assert len(images) == 2
+    assert all(im.get_clim() == pytest.approx((0.0, 1.5)) for im in images)
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["V1", "model"]
+    assert images[-1].colorbar is not None
+
+
+def test_plot_rdms_rejects_a_matrix_of_the_wrong_size():
+    with pytest.raises(ValueError, match=r"\(6, 6\)"):
+        plotting.plot_rdms([np.zeros((5, 5))], np.arange(6))
