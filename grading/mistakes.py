@@ -553,6 +553,162 @@ T3_CORRECT = [
     ),
 ]
 
+_ENCODING = """class EncodingModel(nn.Module):
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):
+        super().__init__()
+        self.conv = nn.Conv2d(1, c_out, kernel_size=K, padding=K // 2)
+        if filters is not None:
+            with torch.no_grad():
+                {load}
+        self.readout = nn.Linear(c_out * 6 * 8, n_neurons)
+
+    def forward(self, s):
+        {body}
+"""
+_ENCODING_FORWARD = "x = F.max_pool2d(torch.relu(self.conv(s)), 8)\n        return self.readout(x.flatten(1))"
+
+
+def _encoding(old: str = "", new: str = "", load: str = _LOAD) -> dict[str, str]:
+    assert old in _ENCODING_FORWARD, old
+    return {
+        "encoding_model": _ENCODING.format(
+            load=load, body=_ENCODING_FORWARD.replace(old, new) if old else _ENCODING_FORWARD
+        )
+    }
+
+
+ENCODING_FORWARD = frozenset({"test_encoding_forward"})
+PENALTY = frozenset({"test_penalty"})
+TUNING = frozenset({"test_tuning_correlation"})
+KERNEL = frozenset({"test_kernel_change"})
+
+T4_MISTAKES = [
+    Variant(
+        "encoding_relu_at_the_output",
+        _encoding("return self.readout(x.flatten(1))", "return torch.relu(self.readout(x.flatten(1)))"),
+        frozenset({"test_encoding_forward", "test_fitted_model"}),  # cannot predict negative z-scores
+    ),
+    Variant("encoding_without_conv_relu", _encoding("torch.relu(self.conv(s))", "self.conv(s)"), ENCODING_FORWARD),
+    Variant("encoding_average_pooling", _encoding("F.max_pool2d(", "F.avg_pool2d("), ENCODING_FORWARD),
+    Variant("encoding_ignores_filters", _encoding(load="pass"), frozenset({"test_encoding_filters"})),
+    Variant(
+        "penalty_averages",
+        {"penalty": _fn("penalty", "weights, l1, l2", "return l1 * weights.abs().mean() + l2 * (weights**2).mean()")},
+        PENALTY,
+    ),
+    Variant(
+        "penalty_l2_norm_not_squared",
+        {"penalty": _fn("penalty", "weights, l1, l2", "return l1 * weights.abs().sum() + l2 * weights.norm()")},
+        PENALTY,
+    ),
+    Variant(
+        "penalty_swaps_l1_and_l2",
+        {"penalty": _fn("penalty", "weights, l1, l2", "return l2 * weights.abs().sum() + l1 * (weights**2).sum()")},
+        PENALTY,
+    ),
+    Variant(
+        "tuning_correlation_per_stimulus",
+        {
+            "tuning_correlation": _fn(
+                "tuning_correlation",
+                "pred, resp",
+                "pred, resp = pred - pred.mean(1, keepdim=True), resp - resp.mean(1, keepdim=True)\n"
+                "return (pred * resp).sum(1) / torch.sqrt((pred**2).sum(1) * (resp**2).sum(1))",
+            )
+        },
+        TUNING,
+    ),
+    Variant(
+        "tuning_correlation_without_centring",
+        {
+            "tuning_correlation": _fn(
+                "tuning_correlation",
+                "pred, resp",
+                "return (pred * resp).sum(0) / torch.sqrt((pred**2).sum(0) * (resp**2).sum(0))",
+            )
+        },
+        TUNING,
+    ),
+    Variant(
+        "tuning_correlation_averaged",
+        {
+            "tuning_correlation": _fn(
+                "tuning_correlation",
+                "pred, resp",
+                "pred, resp = pred - pred.mean(0), resp - resp.mean(0)\n"
+                "return ((pred * resp).sum(0) / torch.sqrt((pred**2).sum(0) * (resp**2).sum(0))).mean()",
+            )
+        },
+        TUNING,
+    ),
+    Variant(
+        "kernel_change_not_relative",
+        {"kernel_change": _fn("kernel_change", "initial, fitted", "return (fitted - initial).flatten(1).norm(dim=1)")},
+        KERNEL,
+    ),
+    Variant(
+        "kernel_change_all_channels_at_once",
+        {
+            "kernel_change": _fn(
+                "kernel_change",
+                "initial, fitted",
+                "return ((fitted - initial).norm() / initial.norm()).repeat(len(initial))",
+            )
+        },
+        KERNEL,
+    ),
+]
+
+T4_CORRECT = [
+    Variant(
+        "encoding_pool_module_then_relu",
+        _encoding(
+            "x = F.max_pool2d(torch.relu(self.conv(s)), 8)\n        return self.readout(x.flatten(1))",
+            "x = torch.relu(nn.MaxPool2d(8)(self.conv(s)))\n        return self.readout(x.reshape(len(x), -1))",
+        ),
+    ),
+    Variant(
+        "penalty_with_norms",
+        {
+            "penalty": _fn(
+                "penalty", "weights, l1, l2", "return l1 * torch.norm(weights, p=1) + l2 * torch.norm(weights) ** 2"
+            )
+        },
+    ),
+    Variant(
+        "tuning_correlation_numpy_loop",
+        {
+            "tuning_correlation": _fn(
+                "tuning_correlation",
+                "pred, resp",
+                "import numpy\np, r = numpy.asarray(pred, dtype=float), numpy.asarray(resp, dtype=float)\n"
+                "return numpy.array([numpy.corrcoef(p[:, i], r[:, i])[0, 1] for i in range(p.shape[1])])",
+            )
+        },
+    ),
+    Variant(
+        "kernel_change_loop",
+        {
+            "kernel_change": _fn(
+                "kernel_change",
+                "initial, fitted",
+                "return torch.stack([torch.linalg.norm(b - a) / torch.linalg.norm(a)\n"
+                "                    for a, b in zip(initial, fitted)])",
+            )
+        },
+    ),
+]
+
 # assignment -> its typical mistakes / other correct answers; erin in `make course` makes the first mistake
-MISTAKES = {"t1_decoding": T1_MISTAKES, "t2_convolutions": T2_MISTAKES, "t3_normative": T3_MISTAKES}
-CORRECT = {"t1_decoding": T1_CORRECT, "t2_convolutions": T2_CORRECT, "t3_normative": T3_CORRECT}
+MISTAKES = {
+    "t1_decoding": T1_MISTAKES,
+    "t2_convolutions": T2_MISTAKES,
+    "t3_normative": T3_MISTAKES,
+    "t4_encoding": T4_MISTAKES,
+}
+CORRECT = {
+    "t1_decoding": T1_CORRECT,
+    "t2_convolutions": T2_CORRECT,
+    "t3_normative": T3_CORRECT,
+    "t4_encoding": T4_CORRECT,
+}
