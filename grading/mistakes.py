@@ -371,9 +371,11 @@ _FORWARD = (
 _LOAD = "self.conv.weight.copy_(filters)\n                self.conv.bias.zero_()"
 
 
-def _forward(old: str, new: str) -> dict[str, str]:
+def _forward(old: str = "", new: str = "", padding: str = "K // 2", load: str = _LOAD) -> dict[str, str]:
+    """The reference ConvNet with ``old`` replaced by ``new`` in forward(), and the given padding and loading."""
     assert old in _FORWARD, old
-    return {"convnet": _CONVNET.format(padding="K // 2", load=_LOAD, body=_FORWARD.replace(old, new))}
+    body = _FORWARD.replace(old, new) if old else _FORWARD
+    return {"convnet": _CONVNET.format(padding=padding, load=load, body=body)}
 
 
 def _fn(name: str, args: str, body: str) -> str:
@@ -410,17 +412,17 @@ T3_MISTAKES = [
     ),
     Variant(
         "convnet_ignores_filters",
-        {"convnet": _CONVNET.format(padding="K // 2", load="pass", body=_FORWARD)},
+        _forward(load="pass"),
         frozenset({"test_convnet_filters"}),
     ),
     Variant(
         "convnet_keeps_random_bias",
-        {"convnet": _CONVNET.format(padding="K // 2", load="self.conv.weight.copy_(filters)", body=_FORWARD)},
+        _forward(load="self.conv.weight.copy_(filters)"),
         frozenset({"test_convnet_filters"}),
     ),
     Variant(
         "convnet_without_padding",
-        {"convnet": _CONVNET.format(padding="0", load=_LOAD, body=_FORWARD)},
+        _forward(padding="0"),
         frozenset({"test_convnet_structure", "test_convnet_forward", "test_trained_network"}),
     ),
     Variant(
@@ -509,14 +511,10 @@ T3_CORRECT = [
     ),
     Variant(
         "convnet_filters_as_new_parameters",
-        {
-            "convnet": _CONVNET.format(
-                padding="K // 2",
-                load="self.conv.weight = nn.Parameter(filters.clone())\n"
-                "                self.conv.bias = nn.Parameter(torch.zeros(c_out))",
-                body=_FORWARD,
-            )
-        },
+        _forward(
+            load="self.conv.weight = nn.Parameter(filters.clone())\n"
+            "                self.conv.bias = nn.Parameter(torch.zeros(c_out))"
+        ),
     ),
     Variant(
         "accuracy_numpy_round",

@@ -67,9 +67,15 @@ def solutions(assignment: str) -> dict[str, str]:
     return out
 
 
+def autograded_points(assignment: str) -> dict[str, float]:
+    """grade_id -> points of the autograded test cells, in notebook order, from the instructor notebook."""
+    cells = read(notebook_path(assignment, SOURCE)).cells
+    return {grade_id(c): float(c.metadata["nbgrader"]["points"]) for c in cells if is_test(c)}
+
+
 def autograded_cells(assignment: str) -> list[str]:
     """grade_ids of the autograded test cells, in notebook order."""
-    return [grade_id(c) for c in read(notebook_path(assignment, SOURCE)).cells if is_test(c)]
+    return list(autograded_points(assignment))
 
 
 def with_answers(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:

@@ -20,8 +20,7 @@ from grading.notebooks import (
     SOURCE,
     assignments,
     autograded_cells,
-    grade_id,
-    is_test,
+    autograded_points,
     notebook_path,
     read,
     reference_submission,
@@ -144,12 +143,6 @@ def test_reference_submission_fills_every_solution_cell():
         nbformat.validate(nb)
 
 
-def _points(assignment: str) -> dict[str, float]:
-    """grade_id -> points of the autograded test cells, read from the instructor notebook."""
-    nb = read(notebook_path(assignment, SOURCE))
-    return {grade_id(c): float(c.metadata["nbgrader"]["points"]) for c in nb.cells if is_test(c)}
-
-
 def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
     """The main job prints the expected score table, and a broken file does not stop the others."""
     from grading.course import main
@@ -169,14 +162,15 @@ def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
         rows[cells[0]] = dict(zip(names, cells[1:], strict=True))
     assert set(rows) == {"alice", "bob", "carol", "dave", "erin"}, out
     for name in ASSIGNMENTS:
-        total = sum(_points(name).values())
+        points = autograded_points(name)
+        total = sum(points.values())
         assert rows["alice"][name] == f"{total:g}/{total:g}", out
         assert rows["carol"][name] == f"0/{total:g}", out
         assert rows["dave"][name].startswith("not graded: invalid"), out
         bob = float(rows["bob"][name].split("/")[0])
         assert 0 < bob < total, out
         # erin makes the assignment's first typical mistake and loses exactly its points
-        lost = sum(_points(name)[cell] for cell in MISTAKES[name][0].loses)
+        lost = sum(points[cell] for cell in MISTAKES[name][0].loses)
         assert rows["erin"][name] == f"{total - lost:g}/{total:g}", out
     assert (tmp_path / "course" / "grades.csv").read_text().count("\n") >= 5
     for name in ASSIGNMENTS:
