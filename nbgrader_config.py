@@ -26,16 +26,14 @@ c.Execute.timeout = 60
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]*"
 
-# Before execution, restore the instructor's cells, types and metadata, drop tags such as
-# skip-execution or raises-exception that a student could add, and start every test cell
-# by loading fresh copies of the test helpers (grading/prologue.py).
+# Before execution, restore the instructor's cells, types and metadata, and drop tags such as
+# skip-execution or raises-exception that a student could add.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "grading.preprocessors.NormaliseSubmission",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    "grading.preprocessors.AddTestPrologue",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
@@ -46,10 +44,12 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
-# Execution: a dead or unresponsive kernel never aborts a submission (grading/preprocessors.py);
-# otherwise nbgrader's own autograde steps, in nbgrader's order.
+# Execution: student cells run in the student's kernel; test cells run in the grading process and
+# only call into the kernel for data (grading/remote.py), so the verdict never depends on what the
+# student's process reports. A dead or unresponsive kernel never aborts a submission.
+# Otherwise nbgrader's own autograde steps, in nbgrader's order.
 c.Autograde.autograde_preprocessors = [
-    "grading.preprocessors.ResilientExecute",
+    "grading.preprocessors.TrustedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

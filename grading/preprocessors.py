@@ -23,6 +23,9 @@ from nbconvert.preprocessors import CellExecutionError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import List
+
+from .remote import KernelStopped, TestRunner
 
 
 def _grade_id(cell) -> str | None:
@@ -103,34 +106,15 @@ class NormaliseSubmission(NbGraderPreprocessor):
         return cell
 
 
-class AddTestPrologue(NbGraderPreprocessor):
-    """Put :data:`grading.prologue.PROLOGUE` in front of every autograded test cell.
-
-    Runs in autograde's sanitize stage after ``OverwriteCells`` (which would
-    otherwise put the instructor's source back without it).
-    """
-
-    def preprocess_cell(self, cell, resources, index):
-        from .prologue import PROLOGUE
-
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            cell.source = PROLOGUE + "\n" + cell.source
-        return cell, resources
-
-
 class HideHiddenTests(NbGraderPreprocessor):
     """For feedback: show which test failed and its message, never a hidden test's source.
 
     In every graded test cell, the lines between ``### BEGIN HIDDEN TESTS`` and
-    ``### END HIDDEN TESTS`` become one comment, the autograder's prologue line is
-    removed, and an error's traceback (which quotes the failing source line) is
+    ``### END HIDDEN TESTS`` become one comment, and an error's traceback (which quotes the failing source line) is
     cut down to its last line, e.g. ``AssertionError: ...``.
     """
 
     def preprocess_cell(self, cell, resources, index):
-        from .prologue import PROLOGUE
-
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
             return cell, resources
@@ -142,7 +126,7 @@ class HideHiddenTests(NbGraderPreprocessor):
                 lines.append("# (hidden tests: not shown)")
             elif marker == "### END HIDDEN TESTS":
                 hidden = False
-            elif not hidden and line != PROLOGUE:
+            elif not hidden:
                 lines.append(line)
         cell.source = "\n".join(lines)
         for output in cell.get("outputs", []):
@@ -151,46 +135,91 @@ class HideHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
-class ResilientExecute(Execute):
-    """nbgrader's Execute, except that a dead or unresponsive kernel never aborts the submission.
+class TrustedExecute(Execute):
+    """nbgrader's Execute, except that test cells run here, in the grading process, not in the kernel.
 
-    When the kernel dies (``os._exit``, a crash, out of memory) or stops
-    answering (a cell that ignores the interrupt after the timeout), the cell
-    gets an error output saying so, every later code cell gets an error output
-    saying it did not run, and grading goes on: the tests that ran before keep
-    their points, the rest score 0.
+    Ordinary and solution cells run in the student's (sandboxed) kernel, in order.
+    Each autograded test cell is taken from the gradebook (never from the submission)
+    and executed by :class:`grading.remote.TestRunner` in this process: names the
+    student defined are fetched from the kernel as plain data or remote handles, and
+    the cell's outputs (what the test printed, and its error if it failed) are set
+    here and set again after the last cell, so nothing the kernel sends can change a
+    verdict. A kernel that dies (``os._exit``, a crash, out of memory) or stops
+    answering does not abort the submission: earlier tests keep their points, every
+    later code cell gets an error output saying it did not run.
     """
 
+    setup_cells = List(
+        ["setup"],
+        help="grade_ids of the instructor's setup cells. They run in the grading process, from the "
+        "gradebook's copy, to define the names tests use (checks, stimuli, data); every other name a "
+        "test reads comes from the student's kernel.",
+    ).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            master = gb.find_notebook(info["notebook"], info["assignment"])
+            sources = {c.name: c.source for c in master.source_cells}
+            solutions = {c.name for c in master.solution_cells}
+            self._tests = {
+                c.name: sources[c.name] for c in master.grade_cells if c.cell_type == "code" and c.name not in solutions
+            }
+        self._runner = TestRunner([sources[name] for name in self.setup_cells if name in sources])
         self._stopped = None
+        self._verdicts: dict[int, list] = {}
         try:
-            return super().preprocess(nb, resources, km=km)
+            nb, resources = super().preprocess(nb, resources, km=km)
         except Exception:  # noqa: BLE001  (whatever stopped the kernel, the notebook is still graded)
             if self._stopped is None:
                 raise
             self.log.warning("kernel stopped (%s): later cells marked as not run", self._stopped)
-            return nb, resources
+        for index, outputs in self._verdicts.items():
+            nb.cells[index].outputs = outputs
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
         if self._stopped is not None:
             if cell.cell_type == "code":
                 cell.outputs = [_error("NotRun", f"not run: the kernel stopped earlier ({self._stopped})")]
+                self._verdicts[index] = cell.outputs
+            return cell, resources
+        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and name in self._tests:
+            earlier = [c.source for c in self.nb.cells[:index] if c.cell_type == "code"]
+            try:
+                outputs = self._runner.run(self._tests[name], name, lambda code: self._in_kernel(code, index), earlier)
+            except KernelStopped as err:
+                self._stopped = str(err)
+                outputs = [_error("KernelStopped", f"the kernel stopped during this test ({err})")]
+            self.nb.cells[index] = cell
+            cell.outputs = outputs
+            self._verdicts[index] = outputs
             return cell, resources
         try:
             return super().preprocess_cell(cell, resources, index)
         except Exception as err:  # noqa: BLE001
             if isinstance(err, CellExecutionError):
                 raise
-            self._stopped = (
-                f"{type(err).__name__}: {str(err).strip().splitlines()[0][:200] if str(err).strip() else ''}"
-            )
+            self._stopped = _reason(err)
             cell.outputs = list(cell.get("outputs", [])) + [_error(type(err).__name__, self._stopped)]
             return cell, resources
 
-    def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        if self._stopped is not None:
-            return cell
-        return super().execute_cell(cell, cell_index, execution_count, store_history)
+    def _in_kernel(self, code: str, index: int) -> list:
+        """Run ``code`` in the student's kernel as a scratch cell; its outputs (never stored in the notebook)."""
+        probe = nbformat.v4.new_code_cell(code)
+        try:
+            super().execute_cell(probe, index, store_history=False)
+        except CellExecutionError:
+            pass
+        except Exception as err:  # noqa: BLE001  (dead or unresponsive kernel)
+            raise KernelStopped(_reason(err)) from None
+        return list(probe.get("outputs", []))
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0][:200] if text else ''}"
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:

@@ -12,23 +12,30 @@ disabled. So a result whose class overrides ``__eq__``, ``detach`` or
 change a verdict. When importing this module finds a builtin it uses already
 replaced by Python code, every check fails.
 
-At autograde time each test cell first loads a fresh copy of this module
-(see ``grading.prologue``), so rebinding the functions below does not help either.
+At autograde time these checks run in the grading process, never in the
+student's kernel (``grading.remote``): the student's objects arrive as plain
+data, and what must happen to a student's object inside the kernel (a backward
+pass, training) goes through the :func:`kernel_side` procedures below, which
+return data too. The precautions above then only guard the student's own
+feedback in the notebook.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
-import contextlib
+import functools
+import inspect
 import math
 import numbers
-import sys
+import re
+import textwrap
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional
+import torch.nn.functional as F
 
 _C_FUNCTION_TYPES = (types.BuiltinFunctionType, types.MethodDescriptorType, types.WrapperDescriptorType)
 
@@ -169,57 +176,203 @@ def as_int_tuple(value, length: int, name: str = "result") -> tuple[int, ...]:
     return tuple(out)
 
 
-_SCIPY_ROUTINES = ("convolve2d", "correlate2d", "convolve", "correlate", "fftconvolve", "oaconvolve")
-_CONVOLUTION_ROUTINES: list[tuple[object, str]] = [
-    (torch.nn.functional, "conv2d"),
-    (torch.nn.functional, "conv1d"),
-    (torch.nn.functional, "conv_transpose2d"),
-    (torch, "conv2d"),
-    (torch, "conv1d"),
-    (torch, "convolution"),
-    (torch, "conv_transpose2d"),
-    (np, "convolve"),
-    (np, "correlate"),
-]
+# -- Static rules, checked on the source of the student's cell ----------------------------------------
+
+# Attribute or imported names that are (or wrap) a library convolution or correlation routine.
+_CONVOLUTION_NAME = re.compile(r"conv|correl", re.IGNORECASE)
+# Ways to reach a function without naming it in the source.
+_ESCAPES = frozenset(
+    {
+        "eval",
+        "exec",
+        "compile",
+        "getattr",
+        "setattr",
+        "__import__",
+        "globals",
+        "locals",
+        "vars",
+        "importlib",
+        "builtins",
+        "__builtins__",
+        "sys",
+        "get_ipython",
+        "operator",
+        "attrgetter",
+        "methodcaller",
+    }
+)
+_MODULES = frozenset({"torch", "np", "numpy", "F", "nn", "math", "itertools", "functools"})
 
 
-@contextlib.contextmanager
-def forbid_convolution_routines(func: Callable) -> Iterator[None]:
-    """Make library convolution routines raise while the block runs.
+def source_of(func) -> str:
+    """The source of the cell (at autograde time) or of the function (in the notebook) that defines ``func``."""
+    if getattr(type(func), "__course_remote__", False):
+        if not func._source:
+            raise AssertionError("The grader found no cell that defines this function: define it in its own cell.")
+        return func._source
+    try:
+        return textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError):
+        raise AssertionError("The source of this function cannot be read: define it in a notebook cell.") from None
 
-    Patches the routines in their modules and any global name of ``func``
-    bound to one of them (e.g. after ``from torch.nn.functional import conv2d``),
-    and ``torch.nn.Conv2d.forward``; restores everything on exit. When
-    ``scipy.signal`` has not been imported (it is slow to import, so the checks
-    do not), importing it inside the block fails instead.
+
+def convolution_routines_used(source: str) -> list[str]:
+    """What in ``source`` calls, imports or could reach a library convolution routine.
+
+    Flags attributes and imported names that contain "conv" or "correl"
+    (``F.conv2d``, ``nn.Conv2d``, ``np.convolve``, ``scipy.signal.correlate2d``), dynamic
+    look-ups (``getattr``, ``eval``, ``importlib``, ...), and any name read but not
+    defined in ``source`` other than the usual modules and builtins (a helper defined
+    in another cell could hide a routine). Local variable names are free.
+    """
+    tree = ast.parse(source)
+    defined: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            defined.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.alias):
+            defined.add((node.asname or node.name).split(".")[0])
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _CONVOLUTION_NAME.search(node.attr):
+            found.append(f".{node.attr}")
+        elif isinstance(node, ast.alias) and _CONVOLUTION_NAME.search(node.name):
+            found.append(f"import {node.name}")
+        elif isinstance(node, ast.Name) and node.id in _ESCAPES:
+            found.append(node.id)
+        elif isinstance(node, ast.Attribute) and node.attr in _ESCAPES | {"__dict__", "__getattribute__"}:
+            found.append(f".{node.attr}")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in defined:
+            if node.id not in _MODULES and not hasattr(builtins, node.id):
+                found.append(f"{node.id} (defined in another cell)")
+    return sorted(set(found))
+
+
+def assert_no_convolution_routine(func, name: str = "conv2d_by_hand") -> None:
+    """Fail unless the cell defining ``func`` reaches no library convolution routine (a static check)."""
+    used = convolution_routines_used(source_of(func))
+    if used:
+        raise AssertionError(
+            f"{name} must not call a library convolution routine or reach code outside its cell, but its cell "
+            f"uses {', '.join(used)}. Write the sliding window yourself with loops or tensor indexing, "
+            "and define any helper inside the same cell."
+        )
+
+
+# -- Operations that run where the student's objects live ---------------------------------------------
+
+
+def kernel_side(func: Callable) -> Callable:
+    """Run ``func`` where its arguments live.
+
+    In the notebook, ``func`` simply runs. At autograde time the tests run in the
+    grading process and the student's objects stay in the student's kernel
+    (``grading.remote``); when an argument is such an object, ``func`` runs in that
+    kernel and only its result, as plain data, comes back. Use it for whatever a
+    test must do to a student's object besides calling it: backpropagate through
+    it, set its parameters, train it.
     """
 
-    def forbidden(*args, **kwargs):
-        raise RuntimeError("a library convolution routine was called")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        for value in (*args, *kwargs.values()):
+            if getattr(type(value), "__course_remote__", False):
+                return value._course_procedure(func.__name__, args, kwargs)
+        return func(*args, **kwargs)
 
-    routines = list(_CONVOLUTION_ROUTINES)
-    scipy_signal = sys.modules.get("scipy.signal")
-    if scipy_signal is not None:
-        routines += [(scipy_signal, name) for name in _SCIPY_ROUTINES]
-    else:
-        sys.modules["scipy.signal"] = None  # `import scipy.signal` now raises ImportError
-    originals = [(module, attr, getattr(module, attr)) for module, attr in routines if hasattr(module, attr)]
-    banned_ids = {id(fn) for _, _, fn in originals}
-    namespace = getattr(func, "__globals__", {})
-    aliased = [(key, value) for key, value in list(namespace.items()) if id(value) in banned_ids]
-    conv_forward = torch.nn.Conv2d.forward
-    try:
-        for module, attr, _ in originals:
-            setattr(module, attr, forbidden)
-        for key, _ in aliased:
-            namespace[key] = forbidden
-        torch.nn.Conv2d.forward = forbidden
-        yield
-    finally:
-        for module, attr, fn in originals:
-            setattr(module, attr, fn)
-        for key, value in aliased:
-            namespace[key] = value
-        torch.nn.Conv2d.forward = conv_forward
-        if scipy_signal is None and sys.modules.get("scipy.signal", 0) is None:
-            del sys.modules["scipy.signal"]
+    return wrapper
+
+
+@kernel_side
+def value_and_grad(func: Callable, *args):
+    """``func(*args)`` and its gradients with respect to the tensor arguments that require grad.
+
+    Returns
+    -------
+    value : torch.Tensor
+        The result, detached.
+    grads : list of torch.Tensor
+        One gradient per tensor argument with ``requires_grad``, in order.
+    """
+    inputs = [
+        a.detach().clone().requires_grad_(True) if isinstance(a, torch.Tensor) and a.requires_grad else a for a in args
+    ]
+    value = func(*inputs)
+    if not isinstance(value, torch.Tensor) or value.dim() != 0 or value.grad_fn is None:
+        raise AssertionError("the result should be a scalar tensor that supports backward() (do not use .item()).")
+    value.backward()
+    return value.detach(), [a.grad for a in inputs if isinstance(a, torch.Tensor) and a.requires_grad]
+
+
+@kernel_side
+def set_parameters(module, values: dict) -> None:
+    """Overwrite parameters of ``module``, e.g. ``{"conv.bias": tensor}``, without tracking gradients."""
+    with torch.no_grad():
+        for path, value in values.items():
+            module.get_parameter(path).copy_(torch.as_tensor(value))
+
+
+@kernel_side
+def build(cls, *args, seed: int = 0, **kwargs):
+    """``cls(*args, **kwargs)`` with the random number generator seeded first (reproducible weights)."""
+    torch.manual_seed(seed)
+    return cls(*args, **kwargs)
+
+
+@kernel_side
+def fit(
+    model,
+    stimuli: torch.Tensor,
+    targets: torch.Tensor,
+    loss: str = "mse",
+    n_epochs: int = 100,
+    learning_rate: float = 0.01,
+    penalty: Callable | None = None,
+    penalised: str = "readout.weight",
+    l1: float = 0.0,
+) -> list[float]:
+    """Train ``model`` with Adam, full batch; returns the loss of every epoch.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    stimuli : torch.Tensor, (N, ...)
+    targets : torch.Tensor, (N, ...)
+    loss : {"mse", "bce"}
+        Mean squared error, or binary cross-entropy on the model's probabilities.
+    penalty : callable, optional
+        ``penalty(weights, l1, 0.0)`` added to the loss, on the parameter ``penalised``.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    losses = []
+    for _ in range(n_epochs):
+        optimizer.zero_grad()
+        out = model(stimuli)
+        value = F.binary_cross_entropy(out, targets) if loss == "bce" else ((out - targets) ** 2).mean()
+        if penalty is not None:
+            value = value + penalty(model.get_parameter(penalised), l1, 0.0)
+        value.backward()
+        optimizer.step()
+        losses.append(float(value.detach()))
+    return losses
+
+
+# -- Fresh hidden inputs at autograde time ------------------------------------------------------------
+
+_FRESH = {"seeds": None}
+
+
+def fresh_hidden_seeds(on: bool) -> None:
+    """At autograde time the grader turns this on: :func:`hidden_seed` then draws a new seed every call."""
+    _FRESH["seeds"] = np.random.default_rng() if on else None
+
+
+def hidden_seed(default: int) -> int:
+    """The seed of a hidden test's random inputs: ``default`` in the notebook, fresh at every autograde."""
+    rng = _FRESH["seeds"]
+    return default if rng is None else int(rng.integers(1, 2**31))
