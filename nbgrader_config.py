@@ -1,5 +1,7 @@
 """nbgrader configuration of the course (read by every `nbgrader` command run from this folder)."""
 
+from grading.hooks import drop_links
+
 c = get_config()  # noqa: F821  (injected by nbgrader)
 
 c.CourseDirectory.course_id = "cnn-visual-neuroscience"
@@ -36,6 +38,10 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Before a submission is copied for grading, symbolic links and special files are removed from it
+# (nbgrader would follow them with your rights).
+c.Autograde.pre_convert_hook = drop_links
 
 # Feedback shows each failed test and its message, never hidden tests' source.
 c.GenerateFeedback.preprocessors = [

@@ -84,8 +84,10 @@ class Course:
 
         ``extra_config`` is appended to the course's nbgrader_config.py (e.g. a
         shorter cell timeout for tests). ``sandbox``: True requires the
-        bubblewrap sandbox for grading kernels, False disables it, None (the
-        default) uses it when it is available.
+        bubblewrap sandbox for grading kernels (the course's configuration,
+        unchanged), False opts out of it explicitly
+        (``c.TrustedExecute.allow_unsandboxed = True``), None (the default)
+        uses it when it is available.
         """
         from . import sandbox as sandboxing
 
@@ -98,9 +100,16 @@ class Course:
             raise RuntimeError("the grading sandbox needs bubblewrap (apt-get install bubblewrap)")
         sandbox_config = ""
         if use_sandbox:
-            sandbox_config, course.env = sandboxing.install(course.root)
+            from jupyter_client.kernelspec import find_kernel_specs
+
+            if sandboxing.KERNEL_NAME not in find_kernel_specs():
+                raise RuntimeError(f"the kernelspec {sandboxing.KERNEL_NAME!r} is not installed: run `make setup`")
             course.sandboxed = True
-        config = (ROOT / "nbgrader_config.py").read_text() + "\n" + extra_config + sandbox_config
+        else:
+            sandbox_config = "\n# opted out of the grading sandbox\nc.TrustedExecute.allow_unsandboxed = True\n"
+        config = (ROOT / "nbgrader_config.py").read_text()
+        if extra_config or sandbox_config:
+            config += "\n" + extra_config + sandbox_config
         (course.root / "nbgrader_config.py").write_text(config)
         for name in assignments:
             shutil.copytree(ROOT / "source" / name, course.root / "source" / name)

@@ -17,13 +17,18 @@ gradebook) and before execution:
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors import CellExecutionError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import List
+from traitlets import Bool, List, Unicode
 
 from .remote import KernelStopped, TestRunner
 
@@ -156,7 +161,52 @@ class TrustedExecute(Execute):
         "test reads comes from the student's kernel.",
     ).tag(config=True)
 
+    sandbox_kernel = Unicode(
+        "course-sandbox",
+        help="The sandboxed kernelspec (installed by `make setup`, see grading/sandbox.py) that runs every "
+        "submission. Without bubblewrap it refuses to start, so grading fails loudly rather than run unsandboxed.",
+    ).tag(config=True)
+
+    allow_unsandboxed = Bool(
+        False,
+        help="Opt out of the sandbox: grade with Execute.kernel_name (or the notebook's kernel). Student code "
+        "then runs with your permissions; each kernel still gets a fresh working and home folder.",
+    ).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
+        if not self.allow_unsandboxed:
+            self.kernel_name = self.sandbox_kernel
+        elif not self.kernel_name:
+            self.kernel_name = nb.metadata.get("kernelspec", {}).get("name", "python3")
+        scratch = Path(tempfile.mkdtemp(prefix="course-kernel-"))
+        run = dict(resources or {})
+        run["metadata"] = {**run.get("metadata", {}), "path": str(scratch)}
+        self._scratch = scratch
+        try:
+            nb, _ = self._preprocess(nb, run, km)
+            return nb, resources
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)  # never follows the symlinks a kernel may leave
+
+    def create_kernel_manager(self):
+        """The sandboxed kernel talks over IPC sockets in a folder of this run (it has no network)."""
+        km = super().create_kernel_manager()
+        if self.kernel_name == self.sandbox_kernel:
+            (self._scratch / "ipc").mkdir(exist_ok=True)
+            km.transport = "ipc"
+            km.ip = str(self._scratch / "ipc" / "kernel")
+        return km
+
+    async def async_start_new_kernel(self, **kwargs):
+        """Start the kernel in the scratch folder, with a home folder of its own (the sandbox makes its own too)."""
+        env = dict(os.environ)
+        env.update(HOME=str(self._scratch), IPYTHONDIR=str(self._scratch / ".ipython"))
+        env.pop("JUPYTER_CONFIG_DIR", None)
+        kwargs.setdefault("env", env)
+        kwargs["cwd"] = str(self._scratch)
+        return await super().async_start_new_kernel(**kwargs)
+
+    def _preprocess(self, nb, resources, km):
         info = resources["nbgrader"]
         with Gradebook(info["db_url"]) as gb:
             master = gb.find_notebook(info["notebook"], info["assignment"])

@@ -355,6 +355,8 @@ class TestRunner:
         every test the trusted names they define (``checks``, ``gratings``, data, ...).
     """
 
+    __test__ = False  # not a pytest class
+
     def __init__(self, setup_sources: list[str]):
         import helpers.checks
 

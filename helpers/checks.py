@@ -195,13 +195,13 @@ _ESCAPES = frozenset(
         "importlib",
         "builtins",
         "__builtins__",
-        "sys",
         "get_ipython",
         "operator",
         "attrgetter",
         "methodcaller",
     }
 )
+_ESCAPE_ATTRIBUTES = frozenset({"modules", "__dict__", "__getattribute__", "__globals__", "__call__"})
 _MODULES = frozenset({"torch", "np", "numpy", "F", "nn", "math", "itertools", "functools"})
 
 
@@ -245,7 +245,7 @@ def convolution_routines_used(source: str) -> list[str]:
             found.append(f"import {node.name}")
         elif isinstance(node, ast.Name) and node.id in _ESCAPES:
             found.append(node.id)
-        elif isinstance(node, ast.Attribute) and node.attr in _ESCAPES | {"__dict__", "__getattribute__"}:
+        elif isinstance(node, ast.Attribute) and node.attr in _ESCAPES | _ESCAPE_ATTRIBUTES:
             found.append(f".{node.attr}")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in defined:
             if node.id not in _MODULES and not hasattr(builtins, node.id):

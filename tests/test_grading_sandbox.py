@@ -1,8 +1,10 @@
 """The grading sandbox, probed from inside by a submission graded with real nbgrader.
 
-The submission's answer cells try to read the hidden tests and the gradebook, to
-write outside their folder, to reach the network and to exhaust memory, and
-write what they saw into their own working folder, which the test reads back.
+The submission's answer cells try to read the hidden tests, the gradebook, home
+folders and the grader's environment, to write outside their scratch folder, to
+reach the network and to exhaust memory, and print what they saw, which the test
+reads back from the autograded notebook. The course folder is graded with plain
+``nbgrader autograde`` and the course's own ``nbgrader_config.py``, unchanged.
 """
 
 from __future__ import annotations
@@ -43,8 +45,17 @@ _try("write_usr", lambda: open("/usr/pwned", "w").write("pwned"))
 _try("network", lambda: socket.create_connection(("127.0.0.1", PORT), timeout=3).sendall(b"pwned"))
 _try("memory", lambda: len(bytearray(12 * 1024**3)))
 _try("write_own_folder", lambda: open("own.txt", "w").write("fine"))
-with open("probe.json", "w") as _f:
-    json.dump(_probe, _f)
+def _homes():
+    # the Python install may live under /root/.pyenv and is bound read-only; nothing else of a home may show
+    seen = [os.path.join(h, n) for h in ("/root", "/home") if os.path.isdir(h) for n in os.listdir(h)]
+    seen = [p for p in seen if p != "/root/.pyenv"]
+    if not seen:
+        raise PermissionError("no home folder visible")
+    return seen
+_try("list_homes", _homes)
+_try("read_secret_env", lambda: os.environ["COURSE_TEST_SECRET"])
+_probe["sandboxed"] = os.environ.get("COURSE_SANDBOXED")
+print("PROBE:" + json.dumps(_probe))
 """
 
 
@@ -52,6 +63,8 @@ with open("probe.json", "w") as _f:
 def probed(tmp_path_factory):
     course = Course.create(tmp_path_factory.mktemp("sandbox"), [T2], sandbox=True)
     assert course.sandboxed
+    assert (course.root / "nbgrader_config.py").read_text() == (ROOT / "nbgrader_config.py").read_text()
+    course.env["COURSE_TEST_SECRET"] = "s3cret"
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
@@ -80,7 +93,9 @@ def probed(tmp_path_factory):
     graded = course.grade("prober", T2)
     server.close()
     folder = course.root / "autograded" / "prober" / T2
-    probe = json.loads((folder / "probe.json").read_text())
+    autograded = read(folder / f"{T2}.ipynb")
+    texts = [o.get("text", "") for c in autograded.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    probe = json.loads(next(t for t in texts if t.startswith("PROBE:"))[len("PROBE:") :])
     yield graded, probe, received, repo_file, folder
     repo_file.unlink(missing_ok=True)
 
@@ -92,8 +107,15 @@ def test_a_correct_submission_is_fully_graded_in_the_sandbox(probed):
     assert all(graded.scores[t] > 0 for t in tests)
 
 
-@pytest.mark.parametrize("what", ["read_source", "read_gradebook", "list_submissions"])
-def test_student_code_cannot_see_the_course(probed, what):
+def test_plain_nbgrader_autograde_runs_the_student_kernel_in_the_sandbox(probed):
+    _, probe, *_ = probed
+    assert probe["sandboxed"] == "1", probe
+
+
+@pytest.mark.parametrize(
+    "what", ["read_source", "read_gradebook", "list_submissions", "list_homes", "read_secret_env"]
+)
+def test_student_code_cannot_see_the_course_homes_or_environment(probed, what):
     _, probe, *_ = probed
     assert probe[what].startswith("blocked"), probe
 
@@ -102,8 +124,8 @@ def test_student_code_cannot_write_outside_its_folder(probed):
     _, probe, _, repo_file, folder = probed
     assert not repo_file.exists()
     assert probe["write_usr"].startswith("blocked"), probe
-    assert probe["write_own_folder"].startswith("ok"), probe
-    assert (folder / "own.txt").read_text() == "fine"
+    assert probe["write_own_folder"].startswith("ok"), probe  # its scratch folder, thrown away afterwards
+    assert sorted(p.name for p in folder.iterdir()) == [f"{T2}.ipynb"]
 
 
 def test_student_code_has_no_network(probed):

@@ -1,0 +1,310 @@
+"""Attacks from inside the student's kernel, graded with real nbgrader (in the sandbox when bubblewrap is here).
+
+Each attack is a submission: wrong answers of the right types for every exercise
+of Tutorial 2, plus code that rewrites the kernel (IPython hooks, builtins,
+``sys.modules``, the working folder, the kernel's replies) or reaches for files
+outside it. The test cells run in the grading process (``grading.remote``), so
+for each attack: the notebook scores exactly what the same junk scores without
+the attack (nothing), honest students graded in the same course keep their
+scores and files, and nothing in the course folder changes except what nbgrader
+itself writes for the attacker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from grading import sandbox
+from grading.notebooks import autograded_cells, notebook_path, read, reference_submission, with_answers
+from grading.pipeline import Course
+
+pytestmark = pytest.mark.slow
+T2 = "t2_convolutions"
+JUNK = {
+    "conv2d_by_hand": "def conv2d_by_hand(image, kernel, padding=0, stride=1):\n    return torch.zeros(3, 4)\n",
+    "conv_output_shape": "def conv_output_shape(h, w, K, padding=0, stride=1):\n    return (1, 1)\n",
+    "convolutional_layer": "class ConvolutionalLayer(nn.Module):\n"
+    "    def __init__(self, c_in=1, c_out=6, K=7, filters=None):\n"
+    "        super().__init__()\n        self.conv = nn.Conv2d(1, 1, 1)\n\n"
+    "    def forward(self, s):\n        return torch.zeros(1)\n",
+    "grating_responses": "stimuli = torch.zeros(1)\nconvout = torch.zeros(1)\n",
+    "parameter_counts": "def n_conv_parameters(c_in, c_out, K):\n    return 1\n\n\n"
+    "def n_dense_parameters(h, w, c_in, c_out):\n    return 1\n",
+    "layer_weights": "weights = torch.zeros(1)\n",
+    "complex_cell_energy": "def complex_cell_energy(stimuli, even, odd):\n    return torch.zeros(1)\n",
+}
+
+INPUT_TRANSFORMER = """
+def _empty_tests(lines):
+    text = "".join(lines)
+    return ['print("Visible test passed.")\\n'] if ('checks.' in text or 'course' in text) else lines
+get_ipython().input_transformers_cleanup.append(_empty_tests)
+"""
+
+AST_TRANSFORMER = """
+import ast
+class _Swallow(ast.NodeTransformer):
+    def visit_Module(self, node):
+        handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name=None, body=[ast.Pass()])
+        body = [ast.Try(body=node.body or [ast.Pass()], handlers=[handler], orelse=[], finalbody=[])]
+        return ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
+get_ipython().ast_transformers.append(_Swallow())
+"""
+
+FORGED_REPLIES = """
+import inspect
+_ip = get_ipython()
+_ip.set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)
+_kernel = _ip.kernel
+_original = _kernel.do_execute
+async def _always_ok(*args, **kwargs):
+    reply = _original(*args, **kwargs)
+    if inspect.isawaitable(reply):
+        reply = await reply
+    reply = dict(reply)
+    reply["status"] = "ok"
+    return reply
+_kernel.do_execute = _always_ok
+"""
+
+FORGED_DATA = """
+import json, re
+from IPython.display import display
+_ip = get_ipython()
+def _forge(lines):
+    text = "".join(lines)
+    found = re.search(r'"id": "([0-9a-f]+)"', text)
+    if "__course_agent__" in text and found:
+        reply = {"id": found.group(1), "ok": True, "value": 1.0, "sync": []}
+        return [f"display({{'application/x-course-result': {json.dumps(json.dumps(reply))}}}, raw=True)\\n"]
+    return lines
+_ip.input_transformers_cleanup.append(_forge)
+"""
+
+SHADOWING = """
+import sys, types
+def globals():
+    return {}
+class _Pass:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+checks = _Pass()
+for _name in ("helpers.checks", "grading", "grading.prologue", "grading.remote"):
+    sys.modules[_name] = types.SimpleNamespace(**{n: (lambda *a, **k: None) for n in (
+        "assert_close", "assert_shape", "as_int_tuple", "conv2d_reference", "is_close", "fresh")})
+"""
+
+WORKDIR_MODULES = """
+import os
+for _pkg in ("helpers", "grading"):
+    os.makedirs(_pkg, exist_ok=True)
+    open(os.path.join(_pkg, "__init__.py"), "w").write("")
+    for _mod in ("checks", "prologue", "remote", "agent"):
+        open(os.path.join(_pkg, _mod + ".py"), "w").write(
+            "def __getattr__(name):\\n    return lambda *a, **k: None\\n")
+"""
+
+BUILTINS = """
+import builtins
+builtins.zip = lambda *a, **k: iter(())
+builtins.all = lambda *a, **k: True
+builtins.abs = lambda x: 0.0
+builtins.isinstance = lambda *a: True
+builtins.print = lambda *a, **k: None
+"""
+
+LIBRARIES = """
+import numpy as np
+import torch
+torch.Tensor.clamp = lambda self, *a, **k: self
+torch.Tensor.__sub__ = lambda self, other: torch.zeros(())
+torch.allclose = lambda *a, **k: True
+np.corrcoef = lambda *a, **k: np.ones((2, 2))
+np.linalg.norm = lambda *a, **k: 1.0
+np.testing.assert_allclose = lambda *a, **k: None
+"""
+
+RIGGED_VALUES = """
+class _Yes(int):
+    def __eq__(self, other):
+        return True
+    __hash__ = int.__hash__
+class _Liar(torch.Tensor):
+    def item(self):
+        return 0.0
+    def __eq__(self, other):
+        return True
+def n_conv_parameters(c_in, c_out, K):
+    return _Yes(1)
+"""
+
+HISTORY_LEAK = """
+def _leak(result):
+    print("LEAK", "\\n".join(get_ipython().user_ns.get("In", [])))
+get_ipython().events.register("post_run_cell", _leak)
+"""
+
+ESCAPES = """
+import os, pathlib, glob
+_found = []
+for _pattern in ("/proc/*/cwd", "/root/*", "/home/*", "/work/*", "../*", "../../*", "../../../*"):
+    _found += glob.glob(_pattern)
+for _name, _target in enumerate(_found[:200]):
+    try:
+        os.symlink(_target, f"link{_name}")
+    except OSError:
+        pass
+for _path in _found:
+    _victims = glob.glob(os.path.join(_path, "**", "*.ipynb"), recursive=True)[:200]
+    _victims += glob.glob(os.path.join(_path, "**", "gradebook.db"), recursive=True)[:5]
+    for _victim in [v for v in _victims if "submitted" in v or "gradebook" in v or "autograded" in v]:
+        try:
+            os.chmod(_victim, 0o777)
+            open(_victim, "w").write("{}")
+        except OSError:
+            pass
+try:
+    os.makedirs(os.path.expanduser("~/.ipython/profile_default/startup"), exist_ok=True)
+    open(os.path.expanduser("~/.ipython/profile_default/startup/00-zero.py"), "w").write("import os; os._exit(0)\\n")
+except OSError:
+    pass
+"""
+
+EXHAUSTION = """
+import os, subprocess
+try:
+    with open("big.bin", "wb") as _f:
+        for _ in range(4096):
+            _f.write(b"x" * 2**20)
+except OSError:
+    pass
+try:
+    with open("/dev/shm/big.bin", "wb") as _f:
+        for _ in range(4096):
+            _f.write(b"x" * 2**20)
+except OSError:
+    pass
+_children = []
+try:
+    for _ in range(2000):
+        _children.append(subprocess.Popen(["sleep", "60"]))
+except OSError:
+    pass
+"""
+
+ATTACKS = {
+    "input_transformer": INPUT_TRANSFORMER,
+    "ast_transformer": AST_TRANSFORMER,
+    "forged_execute_replies": FORGED_REPLIES,
+    "forged_result_data": FORGED_DATA,
+    "namespace_and_sys_modules_shadowing": SHADOWING,
+    "working_folder_modules": WORKDIR_MODULES,
+    "patched_builtins": BUILTINS,
+    "patched_libraries": LIBRARIES,
+    "rigged_values": RIGGED_VALUES,
+    "history_and_hook_leaks": HISTORY_LEAK,
+    "symlinks_and_writes_outside": ESCAPES,
+    "disk_and_process_exhaustion": EXHAUSTION,
+}
+
+
+def _snapshot(root: Path, skip: str) -> dict[str, tuple]:
+    """Path -> (mode, hash) of every file under the course folder except the attacker's own outputs."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if skip in rel.split("/") or rel.startswith(("gradebook.db", ".sandbox")):
+            continue
+        info = os.lstat(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(info.st_mode) else None
+        out[rel] = (stat.S_IMODE(info.st_mode), stat.S_IFMT(info.st_mode), digest)
+    return out
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = Course.create(tmp_path_factory.mktemp("kernel-attacks"), [T2])
+    course.submit("honest", T2, reference_submission(T2))
+    assert course.grade("honest", T2).scores is not None
+    return course
+
+
+def _total(course, student):
+    scores = course.scores(student, T2)
+    tests = set(autograded_cells(T2))
+    return sum(v for k, v in scores.items() if k in tests)
+
+
+def test_junk_without_attack_scores_zero(course):
+    course.submit("junk", T2, with_answers(read(notebook_path(T2)), JUNK))
+    graded = course.grade("junk", T2)
+    assert graded.scores is not None, graded.problem
+    assert _total(course, "junk") == 0
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_kernel_attack_gains_nothing_and_changes_nothing(course, name):
+    if name in ("symlinks_and_writes_outside", "disk_and_process_exhaustion") and not course.sandboxed:
+        pytest.skip("needs the sandbox (bubblewrap): unsandboxed grading runs student code with your rights")
+    student = name.replace("_", "-")
+    answers = dict(JUNK)
+    if name == "rigged_values":  # after the junk definitions, so that they are what the tests find
+        answers["parameter_counts"] = JUNK["parameter_counts"] + ATTACKS[name]
+    else:
+        answers["conv2d_by_hand"] = ATTACKS[name] + "\n\n" + JUNK["conv2d_by_hand"]
+    course.submit(student, T2, with_answers(read(notebook_path(T2)), answers))
+    honest_before = _total(course, "honest")
+    gradebook_mode = stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode)
+    before = _snapshot(course.root, student)
+
+    graded = course.grade(student, T2)
+
+    assert graded.scores is not None, graded.problem
+    assert _total(course, student) == 0, {k: v for k, v in graded.scores.items() if v}
+    assert _snapshot(course.root, student) == before
+    assert stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode) == gradebook_mode
+    assert _total(course, "honest") == honest_before
+    autograded = course.root / "autograded" / student / T2
+    assert all(p.is_file() and not p.is_symlink() for p in autograded.rglob("*")), list(autograded.rglob("*"))
+
+
+def test_feedback_never_shows_hidden_tests_or_leaked_history(course):
+    student = "history-and-hook-leaks"
+    if course.scores(student, T2) is None:
+        answers = dict(JUNK)
+        answers["conv2d_by_hand"] = HISTORY_LEAK + "\n\n" + JUNK["conv2d_by_hand"]
+        course.submit(student, T2, with_answers(read(notebook_path(T2)), answers))
+        course.grade(student, T2)
+    run = course.generate_feedback(student, T2)
+    assert run.ok, run.output[-2000:]
+    html = course.feedback_html(student, T2).read_text()
+    assert "conv2d_by_hand(4 x 5 image, 2 x 2 kernel)" in html  # the visible message a student acts on
+    for secret in ("hidden_seed(", "BEGIN HIDDEN TESTS", "conv2d_by_hand(_image, _kernel, padding=_p)", "__course"):
+        assert secret not in html, secret
+    feedback = course.root / "feedback" / student / T2
+    assert sorted(p.name for p in feedback.iterdir()) == [course.feedback_html(student, T2).name]
+
+
+def test_honest_students_graded_after_the_attacks_keep_full_marks(course):
+    course.submit("honest-late", T2, reference_submission(T2))
+    assert course.grade("honest-late", T2).scores is not None
+    maximum = sum(v for k, v in course.max_scores(T2).items() if k in set(autograded_cells(T2)))
+    assert _total(course, "honest-late") == maximum
+    assert _total(course, "honest") == maximum
+
+
+def test_grading_refuses_to_run_unsandboxed_unless_told(tmp_path):
+    if not sandbox.available():
+        pytest.skip("bubblewrap is not installed")
+    strict = Course.create(tmp_path / "strict", [T2], sandbox=True)
+    config = strict.root / "nbgrader_config.py"
+    config.write_text(config.read_text() + '\nc.Execute.kernel_name = "python3"\n')
+    strict.submit("someone", T2, reference_submission(T2))
+    graded = strict.grade("someone", T2)
+    assert graded.scores is None or sum(graded.scores.values()) == 0
+    assert "refusing to grade" in graded.run.output

@@ -1,0 +1,200 @@
+"""The trusted test runner and its wire format, in-process (no kernel): milliseconds per test.
+
+A fake kernel executes the agent's code in a plain namespace that plays the
+student's; the real kernel path is covered by tests/test_grading*.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from unittest import mock
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from grading.remote import MIME, NoAnswer, Remote, RemoteError, Session, TestRunner, defining_cell, free_names
+
+SETUP = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nfrom helpers import checks\n"
+
+
+class FakeKernel:
+    """Executes requests like the student's kernel would, with ``user_ns`` as the student's namespace."""
+
+    def __init__(self, student_code: str = ""):
+        self.user_ns: dict = {}
+        exec(SETUP + student_code, self.user_ns)
+        self.requests: list[str] = []
+
+    def execute(self, code: str) -> list:
+        self.requests.append(code)
+        shown = []
+
+        def display(obj, raw=False):
+            shown.append(nbformat.NotebookNode(output_type="display_data", data=dict(obj), metadata={}))
+
+        namespace = self.user_ns
+        namespace["get_ipython"] = lambda: mock.Mock(user_ns=namespace)
+        with mock.patch("IPython.display.display", display):
+            exec(code, namespace)
+        return shown
+
+
+def _run(test: str, student: str, setup: str = SETUP):
+    kernel = FakeKernel(student)
+    outputs = TestRunner([setup]).run(test, "test", kernel.execute, [student])
+    errors = [o for o in outputs if o.output_type == "error"]
+    return errors, outputs, kernel
+
+
+def test_a_right_answer_passes_and_a_wrong_one_fails_with_the_tests_message():
+    test = '_x = torch.arange(4.0)\nassert float(double(_x).sum()) == 12.0, "double is wrong"\nprint("passed")'
+    errors, outputs, kernel = _run(test, "def double(x):\n    return 2 * x\n")
+    assert not errors and outputs[0].text == "passed\n"
+    assert not any("double is wrong" in r or "assert" in r for r in kernel.requests)  # test code stays here
+    errors, _, _ = _run(test, "def double(x):\n    return 3 * x\n")
+    assert [(e.ename, e.evalue) for e in errors] == [("AssertionError", "double is wrong")]
+
+
+def test_the_students_exception_and_a_missing_name_fail_the_test():
+    errors, _, _ = _run("double(1)", "def double(x):\n    raise NotImplementedError('not done')\n")
+    assert [(e.ename, e.evalue) for e in errors] == [("NotImplementedError", "not done")]
+    errors, _, _ = _run("double(1)", "")
+    assert errors[0].ename == "NameError"
+
+
+def test_modules_stay_in_the_kernel_and_claim_their_class():
+    student = (
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(1, 2, 3)\n"
+    )
+    test = (
+        "_n = Net()\nassert isinstance(_n.conv, nn.Conv2d) and not isinstance(_n, nn.Conv2d)\n"
+        "assert _n.conv.kernel_size == (3, 3) and _n.conv.weight.requires_grad\n"
+        "assert tuple(_n.conv.weight.shape) == (2, 1, 3, 3)\n"
+        "checks.set_parameters(_n, {'conv.bias': torch.tensor([1.0, 2.0])})\n"
+        "assert _n.conv.bias.tolist() == [1.0, 2.0]\n"
+    )
+    errors, _, _ = _run(test, student)
+    assert not errors, errors
+
+
+def test_a_module_built_by_the_test_is_trained_in_the_kernel_and_comes_back():
+    student = (
+        "def train(net, loss_fn, x, y, n_epochs=3, learning_rate=0.1):\n"
+        "    opt = torch.optim.SGD(net.parameters(), lr=learning_rate)\n"
+        "    for _ in range(n_epochs):\n"
+        "        opt.zero_grad(); loss = loss_fn(net(x), y); loss.backward(); opt.step()\n"
+        "    return [0.0]\n"
+    )
+    test = (
+        "torch.manual_seed(0)\n_net = nn.Linear(2, 1)\n_before = _net.weight.detach().clone()\n"
+        "train(_net, nn.MSELoss(), torch.randn(8, 2), torch.randn(8, 1))\n"
+        "assert not torch.equal(_net.weight, _before), 'not trained'\n"
+    )
+    errors, _, _ = _run(test, student)
+    assert not errors, errors
+    errors, _, _ = _run(test, student.replace("opt.step()", "pass"))
+    assert [e.evalue for e in errors] == ["not trained"]
+
+
+def test_gradients_come_from_a_kernel_side_procedure():
+    test = (
+        "_p = torch.tensor([1.0, -2.0], requires_grad=True)\n"
+        "_v, (_g,) = checks.value_and_grad(sq, _p)\n"
+        "assert _g.tolist() == [2.0, -4.0] and float(_v) == 5.0\n"
+    )
+    assert not _run(test, "def sq(p):\n    return (p**2).sum()\n")[0]
+    errors, _, _ = _run(test, "def sq(p):\n    return float((p**2).sum())\n")
+    assert errors and "backward" in errors[0].evalue
+
+
+def test_rigged_objects_arrive_as_plain_data():
+    student = (
+        "class Yes(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n"
+        "def count():\n    return Yes(1)\n"
+    )
+    errors, _, _ = _run("assert count() == 300, 'wrong count'\nassert type(count()) is int", student)
+    assert [e.evalue for e in errors] == ["wrong count"]
+
+
+def test_the_static_check_reads_the_cell_that_defines_the_function():
+    test = "checks.assert_no_convolution_routine(conv)"
+    assert not _run(test, "def conv(x):\n    return x.unfold(0, 2, 1).sum(-1)\n")[0]
+    errors, _, _ = _run(test, "def conv(x):\n    return F.conv1d(x, x)\n")
+    assert errors and ".conv1d" in errors[0].evalue
+
+
+def _session_answering(text):
+    answer = nbformat.NotebookNode(output_type="display_data", data={MIME: text}, metadata={})
+    return Session(lambda code: [answer])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"$tensor": {"dtype": "float32", "shape": [3], "data": base64.b64encode(b"\0" * 8).decode()}},
+        {"$tensor": {"dtype": "object", "shape": [1], "data": "", "requires_grad": False}},
+        {"$pickle": "gASVAAAAAAAAAAB9lC4="},
+        [1, 2, 3],
+        {"$list": [1, {"$weird": 0}]},
+        {"$dict": [[{"$list": []}, 1]]},
+        {"$handle": "1", "type": "x", "mro": []},
+    ],
+    ids=["byte-count", "object-dtype", "pickle", "untagged-list", "unknown-tag", "unhashable-key", "bad-handle"],
+)
+def test_malformed_answers_are_refused(value):
+    session = _session_answering("")
+
+    def answer(code):
+        ident = json.loads(eval(code.rsplit("run(", 1)[1][:-1]))["id"]  # noqa: S307  (our own request)
+        reply = {"id": ident, "ok": True, "value": value, "sync": []}
+        return [nbformat.NotebookNode(output_type="display_data", data={MIME: json.dumps(reply)}, metadata={})]
+
+    session._execute = answer
+    with pytest.raises(NoAnswer):
+        session.name("x")
+
+
+def test_answers_that_do_not_belong_to_the_request_are_refused():
+    for text in ('{"id": "other", "ok": true, "value": 1}', "not json", '{"ok": true}'):
+        with pytest.raises(NoAnswer):
+            _session_answering(text).name("x")
+    with pytest.raises(NoAnswer):
+        Session(lambda code: []).name("x")
+
+
+def test_deep_nesting_is_refused():
+    session = _session_answering("")
+    value: dict = {"$list": []}
+    for _ in range(30):
+        value = {"$list": [value]}
+    with pytest.raises(NoAnswer):
+        session.decode(value)
+
+
+def test_student_errors_carry_their_name():
+    kernel = FakeKernel("def f():\n    raise KeyError('k')\n")
+    session = Session(kernel.execute)
+    with pytest.raises(RemoteError) as err:
+        session.name("f")()
+    assert err.value.ename == "KeyError"
+
+
+def test_handles_decode_to_remote_objects_and_arrays_roundtrip():
+    kernel = FakeKernel("import numpy as np\nA = np.arange(6, dtype=np.int16).reshape(2, 3)\nclass C: pass\nc = C()\n")
+    session = Session(kernel.execute)
+    array = session.name("A")
+    assert type(array) is np.ndarray and array.dtype == np.int16 and array.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert type(session.name("c")) is Remote
+    tensor = session.name("torch").zeros(2, 2)
+    assert type(tensor) is torch.Tensor and tensor.shape == (2, 2)
+
+
+def test_free_names_and_defining_cells():
+    assert free_names("_x = f(y)\nfor i in range(3):\n    g(i, _x)\n") == {"f", "y", "range", "g"}
+    cells = ["def f():\n    pass\n", "x = 1\n", "def f(a):\n    return a\n", "f(3)\n"]
+    assert defining_cell(cells, "f") == cells[2]
+    assert defining_cell(cells, "missing") is None
