@@ -5,13 +5,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
+# the grading sandbox's kernelspec (grading/sandbox.py), which nbgrader's autograde always uses
+KERNELSPEC := $(VENV)/share/jupyter/kernels/course-sandbox/kernel.json
+# a student's working copy of release/ and notebooks/: created once, never overwritten, ignored by git
+WORK := work
 # notebook folders that exist (a fresh clone may have none yet)
 NB_DIRS := $(wildcard source notebooks)
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
 .PHONY: setup course release test lint format lab bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(KERNELSPEC)
 
 # Re-runs only when the pins or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
@@ -20,6 +24,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	@touch $@
 	@echo "setup: $(VENV) is ready ($$($(BIN)/python -c 'import torch; print("torch", torch.__version__)'))"
+
+$(KERNELSPEC): $(STAMP) grading/sandbox.py
+	$(BIN)/python -m grading.sandbox --install
 
 ## release: regenerate release/ from source/ with nbgrader
 release: setup
@@ -42,11 +49,14 @@ format: setup
 
 ## test: everything CI checks
 test: setup lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests $(NB_DIRS) --nbmake --nbmake-timeout=600
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 tests $(NB_DIRS) --nbmake --nbmake-timeout=600
 
-## lab: JupyterLab on release/, as a student sees it
+## lab: JupyterLab on your working copy of release/ and notebooks/ (copied once; your edits are kept)
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=release
+	@mkdir -p $(WORK)
+	@cp -rn release notebooks $(WORK)/
+	@echo "lab: your working copy is $(WORK)/ (new files are copied in from release/; yours are never overwritten)"
+	$(BIN)/jupyter lab --notebook-dir=$(WORK)
 
 bench: setup
 	$(BIN)/python bench/bench.py

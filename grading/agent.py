@@ -124,6 +124,8 @@ class Agent:
 
     def dispatch(self, request, modules):
         op = request["op"]
+        if op == "names":
+            return {name: self.namespace[name] for name in request["names"] if name in self.namespace}
         if op == "name":
             name = request["name"]
             if name in self.namespace:

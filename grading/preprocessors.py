@@ -20,9 +20,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import nbformat
+from nbclient.util import run_sync
 from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors import CellExecutionError
 from nbformat.notebooknode import NotebookNode
@@ -167,6 +169,12 @@ class TrustedExecute(Execute):
         "submission. Without bubblewrap it refuses to start, so grading fails loudly rather than run unsandboxed.",
     ).tag(config=True)
 
+    display_modules = List(
+        ["matplotlib", "helpers.plotting", "helpers.widgets", "IPython.display", "ipywidgets"],
+        help="Modules of the setup cell that only draw or print. The grader does not import them, nor call what "
+        "they define, when it runs the setup cell for the tests (faster; tests never draw).",
+    ).tag(config=True)
+
     allow_unsandboxed = Bool(
         False,
         help="Opt out of the sandbox: grade with Execute.kernel_name (or the notebook's kernel). Student code "
@@ -174,10 +182,6 @@ class TrustedExecute(Execute):
     ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        if not self.allow_unsandboxed:
-            self.kernel_name = self.sandbox_kernel
-        elif not self.kernel_name:
-            self.kernel_name = nb.metadata.get("kernelspec", {}).get("name", "python3")
         scratch = Path(tempfile.mkdtemp(prefix="course-kernel-"))
         run = dict(resources or {})
         run["metadata"] = {**run.get("metadata", {}), "path": str(scratch)}
@@ -189,7 +193,12 @@ class TrustedExecute(Execute):
             shutil.rmtree(scratch, ignore_errors=True)  # never follows the symlinks a kernel may leave
 
     def create_kernel_manager(self):
-        """The sandboxed kernel talks over IPC sockets in a folder of this run (it has no network)."""
+        """The sandbox kernel, whatever the notebook or Execute.kernel_name say, unless opted out.
+
+        It talks over IPC sockets in a folder of this run (it has no network).
+        """
+        if not self.allow_unsandboxed:
+            self.kernel_name = self.sandbox_kernel  # set here: nbconvert re-reads the configuration before
         km = super().create_kernel_manager()
         if self.kernel_name == self.sandbox_kernel:
             (self._scratch / "ipc").mkdir(exist_ok=True)
@@ -204,7 +213,18 @@ class TrustedExecute(Execute):
         env.pop("JUPYTER_CONFIG_DIR", None)
         kwargs.setdefault("env", env)
         kwargs["cwd"] = str(self._scratch)
-        return await super().async_start_new_kernel(**kwargs)
+        await super().async_start_new_kernel(**kwargs)
+        # while the kernel starts and runs the first cells, run the setup cell here (imports, data)
+        self._setup = threading.Thread(target=self._make_runner, name="course-test-setup", daemon=True)
+        self._setup.start()
+
+    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the base class's coroutine otherwise
+
+    def _make_runner(self) -> None:
+        try:
+            self._runner = TestRunner(self._setup_sources, tuple(self.display_modules))
+        except Exception as err:  # noqa: BLE001  (reported by every test cell)
+            self._setup_failure = f"{type(err).__name__}: {err}"
 
     def _preprocess(self, nb, resources, km):
         info = resources["nbgrader"]
@@ -215,7 +235,10 @@ class TrustedExecute(Execute):
             self._tests = {
                 c.name: sources[c.name] for c in master.grade_cells if c.cell_type == "code" and c.name not in solutions
             }
-        self._runner = TestRunner([sources[name] for name in self.setup_cells if name in sources])
+        self._setup_sources = [sources[name] for name in self.setup_cells if name in sources]
+        self._runner = None  # made while the kernel starts (async_start_new_kernel)
+        self._setup = None
+        self._setup_failure = "the kernel did not start"
         self._stopped = None
         self._verdicts: dict[int, list] = {}
         try:
@@ -237,7 +260,11 @@ class TrustedExecute(Execute):
         name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code" and name in self._tests:
             earlier = [c.source for c in self.nb.cells[:index] if c.cell_type == "code"]
+            if self._setup is not None:
+                self._setup.join()
             try:
+                if self._runner is None:
+                    raise KernelStopped(f"the grader could not run the setup cell ({self._setup_failure})")
                 outputs = self._runner.run(self._tests[name], name, lambda code: self._in_kernel(code, index), earlier)
             except KernelStopped as err:
                 self._stopped = str(err)

@@ -32,24 +32,24 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import torch
 from nbformat.notebooknode import NotebookNode
+
+# numpy and torch are imported inside the functions that need them: nbgrader imports this module
+# when it reads its configuration, and torch's import then runs while the student's kernel starts.
 
 MIME = "application/x-course-result"
 MAX_REPLY_BYTES = 64 * 1024**2
 MAX_DEPTH = 20
 DTYPES = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"})
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text()
-BOOT = (
-    "__course_agent__ = (lambda _ns: (exec({src!r}, _ns), _ns['Agent'](get_ipython().user_ns))[1])"
-    "({{'__name__': 'course_agent'}})\n"
-)
+# Sent once per kernel: defines the agent's class; every test cell then starts a fresh agent (no old handles).
+BOOT = "__course_Agent__ = (lambda _ns: (exec({src!r}, _ns), _ns['Agent'])[1])({{'__name__': 'course_agent'}})\n"
+START = "__course_agent__ = __course_Agent__(get_ipython().user_ns)\n"
 # Classes a handle may claim to be for ``isinstance`` checks in tests; every other handle is a Remote.
-TRUSTED_CLASSES: dict[str, type] = {
-    "torch.nn.modules.conv.Conv2d": torch.nn.Conv2d,
-    "torch.nn.modules.linear.Linear": torch.nn.Linear,
-    "torch.nn.modules.module.Module": torch.nn.Module,
+TRUSTED_CLASSES = {
+    "torch.nn.modules.conv.Conv2d": "Conv2d",
+    "torch.nn.modules.linear.Linear": "Linear",
+    "torch.nn.modules.module.Module": "Module",
 }
 
 
@@ -109,9 +109,11 @@ class Remote:
 
     @property
     def __class__(self):  # isinstance(handle, nn.Conv2d) is what the kernel claims; the data is checked later
+        import torch.nn
+
         for name in self._mro:
             if name in TRUSTED_CLASSES:
-                return TRUSTED_CLASSES[name]
+                return getattr(torch.nn, TRUSTED_CLASSES[name])
         return Remote
 
     def __repr__(self) -> str:
@@ -130,20 +132,20 @@ class Session:
     execute : callable
         ``execute(code) -> outputs``: runs ``code`` in the student's kernel and returns
         the nbformat outputs it produced (the grading preprocessor provides it).
+    boot : bool
+        Send the agent's code first (once per kernel; later sessions reuse it).
     """
 
-    def __init__(self, execute: Callable[[str], list[NotebookNode]]):
+    def __init__(self, execute: Callable[[str], list[NotebookNode]], boot: bool = True):
         self._execute = execute
-        self._booted = False
-        self._modules: list[torch.nn.Module] = []
+        self._prefix = (BOOT.format(src=AGENT_SOURCE) if boot else "") + START
+        self._modules: list = []  # torch.nn modules sent with the current request
 
     # -- requests -------------------------------------------------------------------------------
     def request(self, op: str, **fields):
         ident = secrets.token_hex(8)
-        code = (BOOT.format(src=AGENT_SOURCE) if not self._booted else "") + (
-            f"__course_agent__.run({json.dumps({'id': ident, 'op': op, **fields})!r})"
-        )
-        self._booted = True
+        code = self._prefix + f"__course_agent__.run({json.dumps({'id': ident, 'op': op, **fields})!r})"
+        self._prefix = ""
         outputs = self._execute(code)
         replies = [
             out["data"][MIME]
@@ -165,6 +167,8 @@ class Session:
             raise NoAnswer("the kernel's answer does not belong to this request")
         if reply.get("ok") is not True:
             raise RemoteError(str(reply.get("ename", "Error"))[:100], str(reply.get("evalue", ""))[:2000])
+        import torch
+
         modules, self._modules = self._modules, []
         states = reply.get("sync", [])
         if not isinstance(states, list) or len(states) != len(modules):
@@ -185,9 +189,19 @@ class Session:
         """The value of ``name`` in the student's namespace."""
         return self.request("name", name=name)
 
+    def names(self, names: list[str]) -> dict:
+        """The values of those of ``names`` that the student's namespace defines, in one request."""
+        found = self.request("names", names=list(names))
+        if type(found) is not dict or not set(found) <= set(names):
+            raise NoAnswer("the kernel answered with names that were not asked for")
+        return found
+
     # -- to the kernel --------------------------------------------------------------------------
     def encode(self, value, depth: int = 0):
         """A value of the test, for a request (tensors as bytes, new modules pickled)."""
+        import numpy as np
+        import torch
+
         if depth > MAX_DEPTH:
             raise ValueError("value nested too deeply")
         if value is None or type(value) in (bool, int, float, str):
@@ -215,6 +229,8 @@ class Session:
     # -- from the kernel ------------------------------------------------------------------------
     def decode(self, value, depth: int = 0):
         """A value from the kernel's answer: plain data, or a :class:`Remote` handle. Raises NoAnswer."""
+        import torch
+
         if depth > MAX_DEPTH:
             raise NoAnswer("the answer is nested too deeply")
         if value is None or type(value) in (bool, int, float, str):
@@ -257,14 +273,18 @@ class Session:
         raise NoAnswer("unknown value in the answer")
 
 
-def _array_spec(array: np.ndarray, requires_grad: bool) -> dict:
+def _array_spec(array, requires_grad: bool) -> dict:
+    import numpy as np
+
     if array.dtype.name not in DTYPES:
         array = array.astype(np.float64)
     raw = base64.b64encode(array.tobytes()).decode("ascii")
     return {"dtype": array.dtype.name, "shape": list(array.shape), "data": raw, "requires_grad": bool(requires_grad)}
 
 
-def _array_from_spec(spec) -> np.ndarray:
+def _array_from_spec(spec):
+    import numpy as np
+
     if type(spec) is not dict:
         raise NoAnswer("unreadable array in the answer")
     dtype, shape, data = spec.get("dtype"), spec.get("shape"), spec.get("data")
@@ -331,6 +351,31 @@ def defining_cell(cells: list[str], name: str) -> str | None:
     return found
 
 
+def without_display(tree: ast.Module, display_modules: tuple[str, ...]) -> ast.Module:
+    """``tree`` without imports from ``display_modules`` and without calls of what they define or of print."""
+
+    def drawing(module: str) -> bool:
+        return any(module == m or module.startswith(m + ".") for m in display_modules)
+
+    dropped = {"print"}
+    body = []
+    for node in tree.body:
+        if isinstance(node, ast.Import) and all(drawing(a.name) for a in node.names):
+            dropped |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and drawing(node.module):
+            dropped |= {a.asname or a.name for a in node.names}
+        elif (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name | ast.Attribute)
+            and ast.unparse(node.value.func).split(".")[0] in dropped
+        ):
+            continue
+        else:
+            body.append(node)
+    return ast.Module(body=body, type_ignores=[])
+
+
 @contextlib.contextmanager
 def offline():
     """Data loaders use the cache or the simulation, as in the sandbox, never the network."""
@@ -353,21 +398,26 @@ class TestRunner:
     setup_sources : list of str
         The instructor's setup cells (from the gradebook), executed here once to give
         every test the trusted names they define (``checks``, ``gratings``, data, ...).
+    display_modules : tuple of str
+        Modules that only draw or print (plotting, widgets): their imports, and
+        calls of what they define or of ``print``, are left out of the setup here.
     """
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, setup_sources: list[str]):
+    def __init__(self, setup_sources: list[str], display_modules: tuple[str, ...] = ()):
         import helpers.checks
 
         self.base: dict = {"__name__": "__course_test__", "__builtins__": builtins}
         self.setup_error: str | None = None
+        self.booted = False
         helpers.checks.fresh_hidden_seeds(True)
         with offline(), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for source in setup_sources:
                 try:
-                    exec(compile(source, "<setup>", "exec"), self.base)  # noqa: S102  (the instructor's cell)
+                    code = without_display(ast.parse(source), display_modules)
+                    exec(compile(code, "<setup>", "exec"), self.base)  # noqa: S102  (the instructor's cell)
                 except Exception as err:  # noqa: BLE001
                     self.setup_error = f"{type(err).__name__}: {err}"
 
@@ -387,19 +437,16 @@ class TestRunner:
         if self.setup_error:
             return [_error("SetupError", f"the course's setup cell failed in the grader: {self.setup_error}")]
         namespace = dict(self.base)
-        session = Session(execute)
+        session = Session(execute, boot=not self.booted)
+        self.booted = True
         printed = io.StringIO()
         failure = None
         with contextlib.redirect_stdout(printed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                for missing in sorted(free_names(source) - set(namespace) - set(dir(builtins))):
-                    try:
-                        value = session.name(missing)
-                    except RemoteError as err:
-                        if err.ename == "NameError":
-                            continue  # the test then fails with NameError, as it would in the notebook
-                        raise
+                wanted = sorted(free_names(source) - set(namespace) - set(dir(builtins)))
+                found = session.names(wanted) if wanted else {}
+                for missing, value in found.items():  # a name not found fails the test with NameError
                     if type(value) is Remote:
                         object.__setattr__(value, "_source", defining_cell(student_cells, missing))
                     namespace[missing] = value

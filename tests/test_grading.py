@@ -4,6 +4,10 @@ For every assignment: release/ is what nbgrader generates; no solution or hidden
 test leaks into it; the reference answers score full marks; the untouched
 release scores zero; each typical mistake loses exactly the test cells it should;
 other correct answers (and answers that warn) keep full marks.
+
+Each assignment's submissions (reference, untouched release, every variant) are
+graded by one ``nbgrader autograde <assignment>`` run, as an instructor grades a
+class, and all tests of that assignment run on one test worker (``xdist_group``).
 """
 
 from __future__ import annotations
@@ -37,13 +41,35 @@ def course(tmp_path_factory):
     return Course.create(tmp_path_factory.mktemp("course"), ASSIGNMENTS)
 
 
-def _grade(course, student, assignment, notebook):
-    course.submit(student, assignment, notebook)
-    run = course.autograde(student, assignment)
-    assert run.ok, f"autograde failed for {student}:\n{run.output[-3000:]}"
-    scores = course.scores(student, assignment)
-    assert scores is not None, f"no grades stored for {student}"
-    return scores
+_BATCHES: dict[str, dict[str, dict[str, float]]] = {}
+
+
+def _student(prefix: str, name: str) -> str:
+    return f"{prefix}-{name}".replace("_", "-")
+
+
+def _batch(course, assignment) -> dict[str, dict[str, float]]:
+    """Scores of every submission of ``assignment``, graded in one nbgrader run (once per worker)."""
+    if assignment not in _BATCHES:
+        submissions = {
+            "reference": reference_submission(assignment),
+            "untouched": read(notebook_path(assignment, RELEASE)),
+        }
+        for prefix, table in (("mistake", MISTAKES), ("correct", CORRECT)):
+            for variant in table.get(assignment, []):
+                submissions[_student(prefix, variant.name)] = reference_submission(assignment, variant.answers)
+        for student, notebook in submissions.items():
+            course.submit(student, assignment, notebook)
+        run = course.nbgrader("autograde", assignment, "--force", timeout=3600)
+        assert run.ok, f"autograde {assignment} failed:\n{run.output[-3000:]}"
+        _BATCHES[assignment] = {student: course.scores(student, assignment) for student in submissions}
+        missing = [student for student, scores in _BATCHES[assignment].items() if scores is None]
+        assert not missing, f"no grades stored for {missing}"
+    return _BATCHES[assignment]
+
+
+def _grouped(assignment):
+    return pytest.param(assignment, marks=pytest.mark.xdist_group(assignment))
 
 
 def _tests_of(course, assignment):
@@ -85,28 +111,31 @@ def test_release_contains_no_solution_and_no_hidden_test(assignment):
     assert not leaked, f"solution or hidden-test lines in release/{assignment}: {leaked[:5]}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", [_grouped(a) for a in ASSIGNMENTS])
 def test_reference_answers_score_full_marks(course, assignment):
-    scores = _grade(course, "reference", assignment, reference_submission(assignment))
+    scores = _batch(course, assignment)["reference"]
     tests = _tests_of(course, assignment)
     assert tests, "no autograded test cells"
     assert {name: scores[name] for name in tests} == tests
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", [_grouped(a) for a in ASSIGNMENTS])
 def test_untouched_release_scores_zero(course, assignment):
-    scores = _grade(course, "untouched", assignment, read(notebook_path(assignment, RELEASE)))
+    scores = _batch(course, assignment)["untouched"]
     assert sum(scores.values()) == 0, {k: v for k, v in scores.items() if v}
 
 
 def _variants(table):
-    return [pytest.param(a, v, id=f"{a}-{v.name}") for a in ASSIGNMENTS for v in table.get(a, [])]
+    return [
+        pytest.param(a, v, id=f"{a}-{v.name}", marks=pytest.mark.xdist_group(a))
+        for a in ASSIGNMENTS
+        for v in table.get(a, [])
+    ]
 
 
 def _lost_by(course, assignment, variant, prefix):
-    """Grade a variant; return the autograded test cells it did not get full marks on, with their scores."""
-    student = f"{prefix}-{variant.name}".replace("_", "-")
-    scores = _grade(course, student, assignment, reference_submission(assignment, variant.answers))
+    """The autograded test cells a variant did not get full marks on, with their scores."""
+    scores = _batch(course, assignment)[_student(prefix, variant.name)]
     tests = _tests_of(course, assignment)
     assert variant.loses <= set(tests), f"unknown test cells in the mistake library: {variant.loses - set(tests)}"
     return {name: scores[name] for name, points in tests.items() if scores[name] < points}

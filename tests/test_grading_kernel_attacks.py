@@ -160,8 +160,8 @@ for _name, _target in enumerate(_found[:200]):
     except OSError:
         pass
 for _path in _found:
-    _victims = glob.glob(os.path.join(_path, "**", "*.ipynb"), recursive=True)[:200]
-    _victims += glob.glob(os.path.join(_path, "**", "gradebook.db"), recursive=True)[:5]
+    _victims = [v for depth in range(1, 5) for v in glob.glob(os.path.join(_path, *["*"] * depth) + ".ipynb")]
+    _victims += glob.glob(os.path.join(_path, "gradebook.db"))
     for _victim in [v for v in _victims if "submitted" in v or "gradebook" in v or "autograded" in v]:
         try:
             os.chmod(_victim, 0o777)
@@ -228,7 +228,8 @@ def _snapshot(root: Path, skip: str) -> dict[str, tuple]:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = Course.create(tmp_path_factory.mktemp("kernel-attacks"), [T2])
+    # a short cell timeout: an attack that hangs the kernel costs seconds, not minutes
+    course = Course.create(tmp_path_factory.mktemp("kernel-attacks"), [T2], extra_config="c.Execute.timeout = 15\n")
     course.submit("honest", T2, reference_submission(T2))
     assert course.grade("honest", T2).scores is not None
     return course
@@ -298,13 +299,26 @@ def test_honest_students_graded_after_the_attacks_keep_full_marks(course):
     assert _total(course, "honest") == maximum
 
 
-def test_grading_refuses_to_run_unsandboxed_unless_told(tmp_path):
+PROBE = 'import os\nprint("SANDBOXED=" + str(os.environ.get("COURSE_SANDBOXED")))\n'
+
+
+def _probe(course) -> str:
+    answers = {"conv_output_shape": PROBE + JUNK["conv_output_shape"]}
+    course.submit("probe", T2, with_answers(reference_submission(T2), answers))
+    graded = course.grade("probe", T2)
+    assert graded.scores is not None, graded.problem
+    autograded = read(course.root / "autograded" / "probe" / T2 / f"{T2}.ipynb")
+    texts = [o.get("text", "") for c in autograded.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    return next(t for t in texts if t.startswith("SANDBOXED=")).strip()
+
+
+def test_no_kernel_name_switches_the_sandbox_off(tmp_path):
+    """Neither the notebook's kernelspec nor Execute.kernel_name can make grading leave the sandbox."""
     if not sandbox.available():
         pytest.skip("bubblewrap is not installed")
-    strict = Course.create(tmp_path / "strict", [T2], sandbox=True)
-    config = strict.root / "nbgrader_config.py"
-    config.write_text(config.read_text() + '\nc.Execute.kernel_name = "python3"\n')
-    strict.submit("someone", T2, reference_submission(T2))
-    graded = strict.grade("someone", T2)
-    assert graded.scores is None or sum(graded.scores.values()) == 0
-    assert "refusing to grade" in graded.run.output
+    strict = Course.create(tmp_path / "strict", [T2], sandbox=True, extra_config='c.Execute.kernel_name = "python3"\n')
+    assert _probe(strict) == "SANDBOXED=1"
+
+
+def test_opting_out_of_the_sandbox_is_explicit(tmp_path):
+    assert _probe(Course.create(tmp_path / "open", [T2], sandbox=False)) == "SANDBOXED=None"

@@ -112,9 +112,7 @@ def test_plain_nbgrader_autograde_runs_the_student_kernel_in_the_sandbox(probed)
     assert probe["sandboxed"] == "1", probe
 
 
-@pytest.mark.parametrize(
-    "what", ["read_source", "read_gradebook", "list_submissions", "list_homes", "read_secret_env"]
-)
+@pytest.mark.parametrize("what", ["read_source", "read_gradebook", "list_submissions", "list_homes", "read_secret_env"])
 def test_student_code_cannot_see_the_course_homes_or_environment(probed, what):
     _, probe, *_ = probed
     assert probe[what].startswith("blocked"), probe
