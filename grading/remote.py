@@ -28,6 +28,7 @@ import json
 import math
 import os
 import secrets
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,8 @@ from nbformat.notebooknode import NotebookNode
 MIME = "application/x-course-result"
 MAX_REPLY_BYTES = 64 * 1024**2
 MAX_DEPTH = 20
+MAX_REQUESTS = 2000  # per test cell: a handle posing as a huge sequence cannot keep the grader busy
+MAX_SECONDS = 600.0  # per test cell, all requests together (each request also has the cell timeout)
 DTYPES = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"})
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text()
 # Sent once per kernel: defines the agent's class; every test cell then starts a fresh agent (no old handles).
@@ -140,9 +143,14 @@ class Session:
         self._execute = execute
         self._prefix = (BOOT.format(src=AGENT_SOURCE) if boot else "") + START
         self._modules: list = []  # torch.nn modules sent with the current request
+        self._count = 0
+        self._deadline = time.monotonic() + MAX_SECONDS
 
     # -- requests -------------------------------------------------------------------------------
     def request(self, op: str, **fields):
+        self._count += 1
+        if self._count > MAX_REQUESTS or time.monotonic() > self._deadline:
+            raise NoAnswer(f"the test asked the kernel too often or too long ({self._count} requests)")
         ident = secrets.token_hex(8)
         code = self._prefix + f"__course_agent__.run({json.dumps({'id': ident, 'op': op, **fields})!r})"
         self._prefix = ""

@@ -322,3 +322,17 @@ def test_no_kernel_name_switches_the_sandbox_off(tmp_path):
 
 def test_opting_out_of_the_sandbox_is_explicit(tmp_path):
     assert _probe(Course.create(tmp_path / "open", [T2], sandbox=False)) == "SANDBOXED=None"
+
+
+def test_links_in_a_submission_folder_are_never_followed(course):
+    """A submission that carries links to the gradebook and the instructor's notebook gets neither."""
+    path = course.submit("linker", T2, with_answers(read(notebook_path(T2)), JUNK))
+    (path.parent / "gradebook.db").symlink_to(course.root / "gradebook.db")
+    (path.parent / "solutions.ipynb.txt").symlink_to(course.root / "source" / T2 / f"{T2}.ipynb")
+    mode = stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode)
+    graded = course.grade("linker", T2)
+    assert graded.scores is not None, graded.problem
+    autograded = course.root / "autograded" / "linker" / T2
+    assert sorted(p.name for p in autograded.iterdir()) == [f"{T2}.ipynb"]
+    assert stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode) == mode
+    assert _total(course, "linker") == 0

@@ -198,3 +198,11 @@ def test_free_names_and_defining_cells():
     cells = ["def f():\n    pass\n", "x = 1\n", "def f(a):\n    return a\n", "f(3)\n"]
     assert defining_cell(cells, "f") == cells[2]
     assert defining_cell(cells, "missing") is None
+
+
+def test_a_handle_posing_as_a_huge_sequence_cannot_keep_the_grader_busy():
+    student = (
+        "class Many:\n    def __len__(self):\n        return 10**9\n\n    def __getitem__(self, i):\n        return 0\n"
+    )
+    errors, _, kernel = _run("import numpy as np\nnp.asarray(many)", student + "many = Many()\n")
+    assert errors and len(kernel.requests) <= 2001
