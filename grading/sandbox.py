@@ -244,6 +244,9 @@ def sandbox_args(scratch_size: int = DEFAULT_SCRATCH_SIZE) -> list[str]:
     args += ["--dir", "/etc"]
     for name in _ETC:
         _expose(f"/etc/{name}", args)
+    # the scratch tmpfs first: the Python install, the venv or the repository may live under /tmp
+    # (a CI clone), and what is bound after it shows through it, read-only
+    args += ["--size", str(scratch_size), "--tmpfs", SCRATCH, "--dir", WORK, "--dir", HOME]
     for folder in (sys.base_prefix, sys.prefix):
         _ro_bind_tree(folder, args)
     helpers = helpers_folder()
@@ -252,8 +255,7 @@ def sandbox_args(scratch_size: int = DEFAULT_SCRATCH_SIZE) -> list[str]:
     if cache is not None:
         args += ["--ro-bind", str(cache), DATA]
     args += ["--dev", "/dev", "--size", str(SHM_SIZE), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
-    args += ["--proc", "/proc"]
-    args += ["--size", str(scratch_size), "--tmpfs", SCRATCH, "--dir", WORK, "--dir", HOME, "--chdir", WORK]
+    args += ["--proc", "/proc", "--chdir", WORK]
     return args
 
 

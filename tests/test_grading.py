@@ -49,7 +49,10 @@ def _student(prefix: str, name: str) -> str:
 
 
 def _batch(course, assignment) -> dict[str, dict[str, float]]:
-    """Scores of every submission of ``assignment``, graded in one nbgrader run (once per worker)."""
+    """Scores of every submission of ``assignment``, graded in one nbgrader run (once per worker).
+
+    A failed run is remembered too, so that the assignment's other tests report it without grading again.
+    """
     if assignment not in _BATCHES:
         submissions = {
             "reference": reference_submission(assignment),
@@ -61,10 +64,14 @@ def _batch(course, assignment) -> dict[str, dict[str, float]]:
         for student, notebook in submissions.items():
             course.submit(student, assignment, notebook)
         run = course.nbgrader("autograde", assignment, "--force", timeout=3600)
-        assert run.ok, f"autograde {assignment} failed:\n{run.output[-3000:]}"
-        _BATCHES[assignment] = {student: course.scores(student, assignment) for student in submissions}
-        missing = [student for student, scores in _BATCHES[assignment].items() if scores is None]
-        assert not missing, f"no grades stored for {missing}"
+        scores = {student: course.scores(student, assignment) for student in submissions}
+        missing = sorted(student for student, graded in scores.items() if graded is None)
+        _BATCHES[assignment] = scores
+        if missing or not run.ok:
+            errors = "\n".join(run.errors()) or run.output[-3000:]
+            _BATCHES[assignment] = AssertionError(f"autograde {assignment}: not graded {missing}:\n{errors}")
+    if isinstance(_BATCHES[assignment], Exception):
+        raise _BATCHES[assignment]
     return _BATCHES[assignment]
 
 

@@ -388,3 +388,14 @@ def test_launcher_without_bubblewrap_refuses_to_start(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0
     assert "bubblewrap is not available" in run.stderr and "apt-get install bubblewrap" in run.stderr
+
+
+def test_folders_under_tmp_are_bound_after_the_scratch_tmpfs():
+    """A venv or repository under /tmp (a CI clone) must show through the kernel's own /tmp."""
+    args = sandbox.sandbox_args()
+    scratch = args.index(sandbox.SCRATCH)
+    assert args[scratch - 1] == "--tmpfs"
+    binds = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
+    for folder in (sys.prefix, str(Path(sandbox.helpers_folder() or sys.prefix))):
+        assert folder in binds
+        assert args.index(folder) > scratch, f"{folder} is bound before the scratch tmpfs hides /tmp"
