@@ -43,6 +43,10 @@ c.Autograde.sanitize_preprocessors = [
 # (nbgrader would follow them with your rights).
 c.Autograde.pre_convert_hook = drop_links
 
+# Feedback and the formgrader render student outputs as sanitised HTML (no scripts: a student's
+# output must not run in the instructor's browser).
+c.HTMLExporter.sanitize_html = True
+
 # Feedback shows each failed test and its message, never hidden tests' source.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

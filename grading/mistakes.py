@@ -314,6 +314,17 @@ T1_MISTAKES = [
         },
         frozenset({"test_circular_error_period"}),
     ),
+    Variant(
+        "forward_is_the_bias_of_a_zeroed_output_layer",
+        {
+            "deep_net_relu": _NET.format(body="self.out_layer.bias.expand(len(r), -1)").replace(
+                "self.out_layer = nn.Linear(n_hidden, n_outputs)\n",
+                "self.out_layer = nn.Linear(n_hidden, n_outputs)\n        nn.init.zeros_(self.out_layer.weight)\n",
+            )
+        },
+        frozenset({"test_net_forward"}),
+        "no forward computation: an expected value read back from the student's weights would agree",
+    ),
 ]
 
 T1_CORRECT = [

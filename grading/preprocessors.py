@@ -17,10 +17,13 @@ gradebook) and before execution:
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -30,7 +33,7 @@ from nbconvert.preprocessors import CellExecutionError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 from .remote import KernelStopped, TestRunner
 
@@ -175,6 +178,17 @@ class TrustedExecute(Execute):
         "they define, when it runs the setup cell for the tests (faster; tests never draw).",
     ).tag(config=True)
 
+    max_output_bytes = Integer(
+        16 * 1024**2,
+        help="Bytes of output the student's cells of one notebook may keep; later outputs are dropped with a "
+        "note (the answers of test requests do not count).",
+    ).tag(config=True)
+
+    max_notebook_seconds = Integer(
+        1800,
+        help="Seconds one notebook may run in all; the cells after that are marked as not run.",
+    ).tag(config=True)
+
     allow_unsandboxed = Bool(
         False,
         help="Opt out of the sandbox: grade with Execute.kernel_name (or the notebook's kernel). Student code "
@@ -241,6 +255,8 @@ class TrustedExecute(Execute):
         self._setup_failure = "the kernel did not start"
         self._stopped = None
         self._verdicts: dict[int, list] = {}
+        self._output_bytes, self._in_probe = 0, False
+        self._deadline = time.monotonic() + self.max_notebook_seconds
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         except Exception:  # noqa: BLE001  (whatever stopped the kernel, the notebook is still graded)
@@ -248,7 +264,7 @@ class TrustedExecute(Execute):
                 raise
             self.log.warning("kernel stopped (%s): later cells marked as not run", self._stopped)
         for index, outputs in self._verdicts.items():
-            nb.cells[index].outputs = outputs
+            nb.cells[index].outputs = copy.deepcopy(outputs)
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
@@ -257,6 +273,9 @@ class TrustedExecute(Execute):
                 cell.outputs = [_error("NotRun", f"not run: the kernel stopped earlier ({self._stopped})")]
                 self._verdicts[index] = cell.outputs
             return cell, resources
+        if cell.cell_type == "code" and time.monotonic() > self._deadline:
+            self._stopped = f"the notebook ran longer than {self.max_notebook_seconds} s"
+            return self.preprocess_cell(cell, resources, index)
         name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code" and name in self._tests:
             earlier = [c.source for c in self.nb.cells[:index] if c.cell_type == "code"]
@@ -284,14 +303,31 @@ class TrustedExecute(Execute):
 
     def _in_kernel(self, code: str, index: int) -> list:
         """Run ``code`` in the student's kernel as a scratch cell; its outputs (never stored in the notebook)."""
-        probe = nbformat.v4.new_code_cell(code)
+        probe = NotebookNode(cell_type="code", source=code, metadata=NotebookNode(), outputs=[], execution_count=None)
+        self._in_probe = True
         try:
             super().execute_cell(probe, index, store_history=False)
         except CellExecutionError:
             pass
-        except Exception as err:  # noqa: BLE001  (dead or unresponsive kernel)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as err:  # noqa: BLE001  (dead or unresponsive kernel, or a panic below)
             raise KernelStopped(_reason(err)) from None
+        finally:
+            self._in_probe = False
+            self.clear_display_id_mapping(index)  # a later display update must not reach the verdict
         return list(probe.get("outputs", []))
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep a student's outputs within :attr:`max_output_bytes` for the whole notebook."""
+        if not self._in_probe:
+            self._output_bytes += len(json.dumps(msg.get("content", {}), default=str))
+            if self._output_bytes > self.max_output_bytes:
+                note = f"[output dropped: the notebook's outputs exceed {self.max_output_bytes} bytes]\n"
+                if not any(o.get("text") == note for o in outs):
+                    outs.append(NotebookNode(output_type="stream", name="stdout", text=note))
+                return None
+        return super().output(outs, msg, display_id, cell_index)
 
 
 def _reason(err: BaseException) -> str:

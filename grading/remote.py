@@ -23,11 +23,13 @@ import ast
 import base64
 import builtins
 import contextlib
+import inspect
 import io
 import json
 import math
 import os
 import secrets
+import textwrap
 import time
 import warnings
 from collections.abc import Callable
@@ -42,6 +44,7 @@ MIME = "application/x-course-result"
 MAX_REPLY_BYTES = 64 * 1024**2
 MAX_DEPTH = 20
 MAX_REQUESTS = 2000  # per test cell: a handle posing as a huge sequence cannot keep the grader busy
+MAX_STACK = 300  # frames: far below the recursion limit, so nested handles fail cleanly
 MAX_SECONDS = 600.0  # per test cell, all requests together (each request also has the cell timeout)
 DTYPES = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"})
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text()
@@ -99,7 +102,10 @@ class Remote:
         return self._session.call("call", {"target": self._key}, args, kwargs)
 
     def __iter__(self):
-        return iter(self._session.request("list", target=self._key))
+        items = self._session.request("list", target=self._key)
+        if type(items) is not list:
+            raise TypeError("iterating a student object did not give a list")
+        return iter(items)
 
     def __len__(self) -> int:
         value = self._session.request("len", target=self._key)
@@ -122,9 +128,14 @@ class Remote:
     def __repr__(self) -> str:
         return f"<{self._type} object in the student's kernel>"
 
-    def _course_procedure(self, name: str, args: tuple, kwargs: dict):
-        """Run ``helpers.checks.<name>(*args, **kwargs)`` in the kernel, where this object lives."""
-        return self._session.call("proc", {"name": name}, args, kwargs)
+    def _course_procedure(self, func, args: tuple, kwargs: dict):
+        """Run the procedure ``func`` (from this process's ``helpers.checks``) in the kernel, where this object lives.
+
+        Its source is sent with the request: the kernel's own ``helpers`` may have been replaced.
+        """
+        lines = textwrap.dedent(inspect.getsource(func)).splitlines()
+        source = "\n".join(line for line in lines if not line.startswith("@"))
+        return self._session.call("proc", {"name": func.__name__, "source": source}, args, kwargs)
 
 
 class Session:
@@ -148,6 +159,8 @@ class Session:
 
     # -- requests -------------------------------------------------------------------------------
     def request(self, op: str, **fields):
+        if _stack_depth() > MAX_STACK:
+            raise NoAnswer("the kernel's objects nest too deeply")
         self._count += 1
         if self._count > MAX_REQUESTS or time.monotonic() > self._deadline:
             raise NoAnswer(f"the test asked the kernel too often or too long ({self._count} requests)")
@@ -281,6 +294,13 @@ class Session:
         raise NoAnswer("unknown value in the answer")
 
 
+def _stack_depth() -> int:
+    frame, depth = inspect.currentframe(), 0
+    while frame is not None and depth <= MAX_STACK:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
 def _array_spec(array, requires_grad: bool) -> dict:
     import numpy as np
 
@@ -347,16 +367,24 @@ def top_level_names(tree: ast.Module) -> set[str]:
 
 
 def defining_cell(cells: list[str], name: str) -> str | None:
-    """The last of ``cells`` (sources) whose top level binds ``name``, or None."""
-    found = None
+    """The source of every cell of ``cells`` that binds ``name`` anywhere, or mentions it and cannot be parsed.
+
+    A static check of the student's function reads all of them: a later cell that
+    rebinds the name (in an ``if``, a loop, through ``globals()``) is checked too.
+    """
+    found = []
     for source in cells:
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
         try:
-            tree = ast.parse(source)
+            tree = ast.parse(code)
         except SyntaxError:
+            if name in source:
+                found.append(source)
             continue
-        if name in top_level_names(tree):
-            found = source
-    return found
+        strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        if name in stored_names(tree) or name in strings:
+            found.append(code)
+    return "\n\n".join(found) or None
 
 
 def without_display(tree: ast.Module, display_modules: tuple[str, ...]) -> ast.Module:
@@ -459,12 +487,12 @@ class TestRunner:
                         object.__setattr__(value, "_source", defining_cell(student_cells, missing))
                     namespace[missing] = value
                 exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102  (the instructor's test)
-            except KernelStopped:
+            except (KernelStopped, KeyboardInterrupt, SystemExit):
                 raise
             except RemoteError as err:
                 failure = _error(err.ename, err.evalue)
-            except Exception as err:  # noqa: BLE001  (every failure of a test is its verdict)
-                failure = _error(type(err).__name__, str(err))
+            except BaseException as err:  # noqa: BLE001  (every failure of a test is its verdict, even a panic)
+                failure = _error(type(err).__name__, str(err)[:2000])
         outputs = []
         if printed.getvalue():
             outputs.append(NotebookNode(output_type="stream", name="stdout", text=printed.getvalue()))

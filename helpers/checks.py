@@ -201,7 +201,10 @@ _ESCAPES = frozenset(
         "methodcaller",
     }
 )
-_ESCAPE_ATTRIBUTES = frozenset({"modules", "__dict__", "__getattribute__", "__globals__", "__call__"})
+_ESCAPE_MODULES = frozenset({"inspect", "builtins", "operator", "importlib", "types", "ctypes", "gc"})
+_ESCAPE_ATTRIBUTES = frozenset(
+    {"modules", "__dict__", "__getattribute__", "__globals__", "__call__", "getattr_static", "__getattr__"}
+)
 _MODULES = frozenset({"torch", "np", "numpy", "F", "nn", "math", "itertools", "functools"})
 
 
@@ -241,8 +244,12 @@ def convolution_routines_used(source: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and _CONVOLUTION_NAME.search(node.attr):
             found.append(f".{node.attr}")
-        elif isinstance(node, ast.alias) and _CONVOLUTION_NAME.search(node.name):
+        elif isinstance(node, ast.alias) and (
+            _CONVOLUTION_NAME.search(node.name) or node.name.split(".")[0] in _ESCAPES | _ESCAPE_MODULES
+        ):
             found.append(f"import {node.name}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _ESCAPES | _ESCAPE_MODULES:
+            found.append(f"from {node.module} import ...")
         elif isinstance(node, ast.Name) and node.id in _ESCAPES:
             found.append(node.id)
         elif isinstance(node, ast.Attribute) and node.attr in _ESCAPES | _ESCAPE_ATTRIBUTES:
@@ -254,8 +261,11 @@ def convolution_routines_used(source: str) -> list[str]:
 
 
 def assert_no_convolution_routine(func, name: str = "conv2d_by_hand") -> None:
-    """Fail unless the cell defining ``func`` reaches no library convolution routine (a static check)."""
-    used = convolution_routines_used(source_of(func))
+    """Fail unless the cells defining ``func`` reach no library convolution routine (a static check)."""
+    try:
+        used = convolution_routines_used(source_of(func))
+    except SyntaxError:
+        raise AssertionError(f"The cells that define {name} cannot be read: keep them plain Python.") from None
     if used:
         raise AssertionError(
             f"{name} must not call a library convolution routine or reach code outside its cell, but its cell "
@@ -282,7 +292,7 @@ def kernel_side(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         for value in (*args, *kwargs.values()):
             if getattr(type(value), "__course_remote__", False):
-                return value._course_procedure(func.__name__, args, kwargs)
+                return value._course_procedure(func, args, kwargs)
         return func(*args, **kwargs)
 
     return wrapper
@@ -314,7 +324,11 @@ def set_parameters(module, values: dict) -> None:
     """Overwrite parameters of ``module``, e.g. ``{"conv.bias": tensor}``, without tracking gradients."""
     with torch.no_grad():
         for path, value in values.items():
-            module.get_parameter(path).copy_(torch.as_tensor(value))
+            parameter, value = module.get_parameter(path), torch.as_tensor(value)
+            if tuple(parameter.shape) != tuple(value.shape):
+                shapes = f"{tuple(parameter.shape)}, but it should be {tuple(value.shape)}"
+                raise AssertionError(f"{path} has shape {shapes}.")
+            parameter.copy_(value)
 
 
 @kernel_side

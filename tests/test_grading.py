@@ -7,7 +7,8 @@ other correct answers (and answers that warn) keep full marks.
 
 Each assignment's submissions (reference, untouched release, every variant) are
 graded by one ``nbgrader autograde <assignment>`` run, as an instructor grades a
-class, and all tests of that assignment run on one test worker (``xdist_group``).
+class, and all tests of that assignment live in one class (``TestGrading_<assignment>``), which
+``--dist loadscope`` keeps on one test worker.
 """
 
 from __future__ import annotations
@@ -75,10 +76,6 @@ def _batch(course, assignment) -> dict[str, dict[str, float]]:
     return _BATCHES[assignment]
 
 
-def _grouped(assignment):
-    return pytest.param(assignment, marks=pytest.mark.xdist_group(assignment))
-
-
 def _tests_of(course, assignment):
     return {
         name: points for name, points in course.max_scores(assignment).items() if name in autograded_cells(assignment)
@@ -118,28 +115,6 @@ def test_release_contains_no_solution_and_no_hidden_test(assignment):
     assert not leaked, f"solution or hidden-test lines in release/{assignment}: {leaked[:5]}"
 
 
-@pytest.mark.parametrize("assignment", [_grouped(a) for a in ASSIGNMENTS])
-def test_reference_answers_score_full_marks(course, assignment):
-    scores = _batch(course, assignment)["reference"]
-    tests = _tests_of(course, assignment)
-    assert tests, "no autograded test cells"
-    assert {name: scores[name] for name in tests} == tests
-
-
-@pytest.mark.parametrize("assignment", [_grouped(a) for a in ASSIGNMENTS])
-def test_untouched_release_scores_zero(course, assignment):
-    scores = _batch(course, assignment)["untouched"]
-    assert sum(scores.values()) == 0, {k: v for k, v in scores.items() if v}
-
-
-def _variants(table):
-    return [
-        pytest.param(a, v, id=f"{a}-{v.name}", marks=pytest.mark.xdist_group(a))
-        for a in ASSIGNMENTS
-        for v in table.get(a, [])
-    ]
-
-
 def _lost_by(course, assignment, variant, prefix):
     """The autograded test cells a variant did not get full marks on, with their scores."""
     scores = _batch(course, assignment)[_student(prefix, variant.name)]
@@ -148,17 +123,39 @@ def _lost_by(course, assignment, variant, prefix):
     return {name: scores[name] for name, points in tests.items() if scores[name] < points}
 
 
-@pytest.mark.parametrize("assignment, variant", _variants(MISTAKES))
-def test_each_mistake_loses_exactly_its_points(course, assignment, variant):
-    lost = _lost_by(course, assignment, variant, "mistake")
-    assert set(lost) == set(variant.loses), f"{variant.name}: lost {sorted(lost)}, expected {sorted(variant.loses)}"
-    assert all(score == 0 for score in lost.values())
+def _grading_tests(assignment: str) -> type:
+    """The tests of one assignment's batch, as a class (one test worker grades the batch once)."""
+
+    class GradingTests:
+        def test_reference_answers_score_full_marks(self, course):
+            scores = _batch(course, assignment)["reference"]
+            tests = _tests_of(course, assignment)
+            assert tests, "no autograded test cells"
+            assert {name: scores[name] for name in tests} == tests
+
+        def test_untouched_release_scores_zero(self, course):
+            scores = _batch(course, assignment)["untouched"]
+            assert sum(scores.values()) == 0, {k: v for k, v in scores.items() if v}
+
+        @pytest.mark.parametrize("variant", MISTAKES.get(assignment, []), ids=lambda v: v.name)
+        def test_each_mistake_loses_exactly_its_points(self, course, variant):
+            lost = _lost_by(course, assignment, variant, "mistake")
+            assert set(lost) == set(variant.loses), (
+                f"{variant.name}: lost {sorted(lost)}, expected {sorted(variant.loses)}"
+            )
+            assert all(score == 0 for score in lost.values())
+
+        @pytest.mark.parametrize("variant", CORRECT.get(assignment, []), ids=lambda v: v.name)
+        def test_other_correct_answers_score_full_marks(self, course, variant):
+            lost = _lost_by(course, assignment, variant, "correct")
+            assert not lost, f"{variant.name} is correct but lost points on {lost}"
+
+    GradingTests.__name__ = GradingTests.__qualname__ = f"TestGrading_{assignment}"
+    return GradingTests
 
 
-@pytest.mark.parametrize("assignment, variant", _variants(CORRECT))
-def test_other_correct_answers_score_full_marks(course, assignment, variant):
-    lost = _lost_by(course, assignment, variant, "correct")
-    assert not lost, f"{variant.name} is correct but lost points on {lost}"
+for _assignment in ASSIGNMENTS:
+    globals()[f"TestGrading_{_assignment}"] = _grading_tests(_assignment)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

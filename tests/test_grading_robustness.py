@@ -77,11 +77,17 @@ def test_a_failing_cell_costs_only_its_own_tests(course, name):
 
 
 def test_enormous_output_is_graded(course):
-    code = 'print("x" * 20_000_000)\nfor i in range(20000):\n    print(i)\n' + solutions(T2)["conv_output_shape"]
+    code = (
+        'import sys\nfor _ in range(40):\n    sys.stdout.write("x" * 2**20)\n    sys.stdout.flush()\n'
+        "for i in range(20000):\n    print(i)\n" + solutions(T2)["conv_output_shape"]
+    )
     course.submit("huge-output", T2, _reference_then(code))
     graded = course.grade("huge-output", T2)
     assert graded.scores is not None, graded.problem
     assert _earned(graded) == set(autograded_cells(T2))
+    autograded = course.root / "autograded" / "huge-output" / T2 / f"{T2}.ipynb"
+    assert autograded.stat().st_size < 20 * 1024**2  # 40 MiB printed; outputs are kept up to 16 MiB
+    assert "output dropped" in autograded.read_text()
 
 
 def test_invalid_json_is_reported_not_graded(course):

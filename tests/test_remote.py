@@ -196,8 +196,27 @@ def test_handles_decode_to_remote_objects_and_arrays_roundtrip():
 def test_free_names_and_defining_cells():
     assert free_names("_x = f(y)\nfor i in range(3):\n    g(i, _x)\n") == {"f", "y", "range", "g"}
     cells = ["def f():\n    pass\n", "x = 1\n", "def f(a):\n    return a\n", "f(3)\n"]
-    assert defining_cell(cells, "f") == cells[2]
+    assert defining_cell(cells, "f") == "def f():\n    pass\n\ndef f(a):\n    return a"
     assert defining_cell(cells, "missing") is None
+    # rebinding in a block, through globals(), or in a cell that does not parse is read too
+    later = ["if True:\n    f = F.conv1d\n", "globals()['f'] = g\n", "%%magic\nf = ???\n", "%timeit x\ny = 2\n"]
+    found = defining_cell([*cells, *later], "f")
+    assert all(part in found for part in ("F.conv1d", "globals()['f']", "f = ???")) and "y = 2" not in found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from builtins import getattr as g\ndef f(x):\n    return g(F, 'con' + 'v2d')(x)\n",
+        "import inspect\ndef f(x):\n    return inspect.getattr_static(F, 'con' + 'v2d')(x)\n",
+        "import operator\ndef f(x):\n    return operator.attrgetter('con' + 'v2d')(F)(x)\n",
+        "def f(x):\n    return F.__dict__['con' + 'v2d'](x)\n",
+    ],
+)
+def test_the_static_check_sees_dynamic_lookups(source):
+    from helpers.checks import convolution_routines_used
+
+    assert convolution_routines_used(source)
 
 
 def test_a_handle_posing_as_a_huge_sequence_cannot_keep_the_grader_busy():
