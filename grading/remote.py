@@ -331,39 +331,13 @@ def _array_from_spec(spec):
 
 
 # ---------------------------------------------------------------------------------------------------
-def stored_names(tree: ast.AST) -> set[str]:
-    """Every name a piece of code binds anywhere (assignments, arguments, defs, imports, loops)."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.alias):
-            names.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-    return names
-
-
 def free_names(source: str) -> set[str]:
     """Names a piece of code reads but never binds itself."""
+    from helpers.checks import bound_names  # here: helpers imports torch, which nbgrader should not wait for
+
     tree = ast.parse(source)
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return loaded - stored_names(tree)
-
-
-def top_level_names(tree: ast.Module) -> set[str]:
-    """Names bound by the top-level statements of a cell (defs, classes, assignments, imports)."""
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Import | ast.ImportFrom):
-            names |= stored_names(ast.Module(body=[node], type_ignores=[]))
-    return names
+    return loaded - bound_names(tree)
 
 
 def defining_cell(cells: list[str], name: str) -> str | None:
@@ -372,6 +346,8 @@ def defining_cell(cells: list[str], name: str) -> str | None:
     A static check of the student's function reads all of them: a later cell that
     rebinds the name (in an ``if``, a loop, through ``globals()``) is checked too.
     """
+    from helpers.checks import bound_names
+
     found = []
     for source in cells:
         code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
@@ -382,7 +358,7 @@ def defining_cell(cells: list[str], name: str) -> str | None:
                 found.append(source)
             continue
         strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        if name in stored_names(tree) or name in strings:
+        if name in bound_names(tree) or name in strings:
             found.append(code)
     return "\n\n".join(found) or None
 

@@ -220,6 +220,23 @@ def source_of(func) -> str:
         raise AssertionError("The source of this function cannot be read: define it in a notebook cell.") from None
 
 
+def bound_names(tree: ast.AST) -> set[str]:
+    """Every name a piece of code binds anywhere (assignments, arguments, defs, imports, loops, ``except as``)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
 def convolution_routines_used(source: str) -> list[str]:
     """What in ``source`` calls, imports or could reach a library convolution routine.
 
@@ -230,16 +247,7 @@ def convolution_routines_used(source: str) -> list[str]:
     in another cell could hide a routine). Local variable names are free.
     """
     tree = ast.parse(source)
-    defined: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            defined.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            defined.add(node.name)
-        elif isinstance(node, ast.arg):
-            defined.add(node.arg)
-        elif isinstance(node, ast.alias):
-            defined.add((node.asname or node.name).split(".")[0])
+    defined = bound_names(tree)
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and _CONVOLUTION_NAME.search(node.attr):

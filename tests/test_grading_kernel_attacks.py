@@ -18,6 +18,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from test_grading_attacks import JUNK  # wrong answers of the right types for every exercise
 
 from grading import sandbox
 from grading.notebooks import autograded_cells, notebook_path, read, reference_submission, with_answers
@@ -25,20 +26,6 @@ from grading.pipeline import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"
-JUNK = {
-    "conv2d_by_hand": "def conv2d_by_hand(image, kernel, padding=0, stride=1):\n    return torch.zeros(3, 4)\n",
-    "conv_output_shape": "def conv_output_shape(h, w, K, padding=0, stride=1):\n    return (1, 1)\n",
-    "convolutional_layer": "class ConvolutionalLayer(nn.Module):\n"
-    "    def __init__(self, c_in=1, c_out=6, K=7, filters=None):\n"
-    "        super().__init__()\n        self.conv = nn.Conv2d(1, 1, 1)\n\n"
-    "    def forward(self, s):\n        return torch.zeros(1)\n",
-    "grating_responses": "stimuli = torch.zeros(1)\nconvout = torch.zeros(1)\n",
-    "parameter_counts": "def n_conv_parameters(c_in, c_out, K):\n    return 1\n\n\n"
-    "def n_dense_parameters(h, w, c_in, c_out):\n    return 1\n",
-    "layer_weights": "weights = torch.zeros(1)\n",
-    "complex_cell_energy": "def complex_cell_energy(stimuli, even, odd):\n    return torch.zeros(1)\n",
-}
-
 INPUT_TRANSFORMER = """
 def _empty_tests(lines):
     text = "".join(lines)
