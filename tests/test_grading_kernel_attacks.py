@@ -164,18 +164,13 @@ except OSError:
 
 EXHAUSTION = """
 import os, subprocess
-try:
-    with open("big.bin", "wb") as _f:
-        for _ in range(4096):
-            _f.write(b"x" * 2**20)
-except OSError:
-    pass
-try:
-    with open("/dev/shm/big.bin", "wb") as _f:
-        for _ in range(4096):
-            _f.write(b"x" * 2**20)
-except OSError:
-    pass
+for _path in ("big.bin", "/dev/shm/big.bin"):  # 4 GiB into the scratch folder and the in-memory one
+    try:
+        with open(_path, "wb") as _f:
+            for _ in range(4096):
+                _f.write(b"x" * 2**20)
+    except OSError:
+        pass
 _children = []
 try:
     for _ in range(2000):
