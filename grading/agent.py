@@ -25,7 +25,6 @@ Wire format (both directions), JSON with tagged objects:
 """
 
 import base64
-import builtins
 import io
 import json
 
@@ -126,13 +125,6 @@ class Agent:
         op = request["op"]
         if op == "names":
             return {name: self.namespace[name] for name in request["names"] if name in self.namespace}
-        if op == "name":
-            name = request["name"]
-            if name in self.namespace:
-                return self.namespace[name]
-            if hasattr(builtins, name):
-                return getattr(builtins, name)
-            raise NameError(f"name '{name}' is not defined")
         if op == "proc":
             import numpy
             import torch

@@ -35,7 +35,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
-from .remote import KernelStopped, TestRunner
+from .remote import KernelStopped, TestRunner, error_output
 
 
 def _grade_id(cell) -> str | None:
@@ -270,7 +270,7 @@ class TrustedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if self._stopped is not None:
             if cell.cell_type == "code":
-                cell.outputs = [_error("NotRun", f"not run: the kernel stopped earlier ({self._stopped})")]
+                cell.outputs = [error_output("NotRun", f"not run: the kernel stopped earlier ({self._stopped})")]
                 self._verdicts[index] = cell.outputs
             return cell, resources
         if cell.cell_type == "code" and time.monotonic() > self._deadline:
@@ -287,7 +287,7 @@ class TrustedExecute(Execute):
                 outputs = self._runner.run(self._tests[name], name, lambda code: self._in_kernel(code, index), earlier)
             except KernelStopped as err:
                 self._stopped = str(err)
-                outputs = [_error("KernelStopped", f"the kernel stopped during this test ({err})")]
+                outputs = [error_output("KernelStopped", f"the kernel stopped during this test ({err})")]
             self.nb.cells[index] = cell
             cell.outputs = outputs
             self._verdicts[index] = outputs
@@ -298,7 +298,7 @@ class TrustedExecute(Execute):
             if isinstance(err, CellExecutionError):
                 raise
             self._stopped = _reason(err)
-            cell.outputs = list(cell.get("outputs", [])) + [_error(type(err).__name__, self._stopped)]
+            cell.outputs = list(cell.get("outputs", [])) + [error_output(type(err).__name__, self._stopped)]
             return cell, resources
 
     def _in_kernel(self, code: str, index: int) -> list:
@@ -333,7 +333,3 @@ class TrustedExecute(Execute):
 def _reason(err: BaseException) -> str:
     text = str(err).strip()
     return f"{type(err).__name__}: {text.splitlines()[0][:200] if text else ''}"
-
-
-def _error(ename: str, evalue: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])

@@ -206,10 +206,6 @@ class Session:
         encoded = {"args": self.encode(list(args)), "kwargs": self.encode(dict(kwargs))}
         return self.request(op, **fields, **encoded)
 
-    def name(self, name: str):
-        """The value of ``name`` in the student's namespace."""
-        return self.request("name", name=name)
-
     def names(self, names: list[str]) -> dict:
         """The values of those of ``names`` that the student's namespace defines, in one request."""
         found = self.request("names", names=list(names))
@@ -447,7 +443,7 @@ class TestRunner:
             When the student's kernel died or stopped answering.
         """
         if self.setup_error:
-            return [_error("SetupError", f"the course's setup cell failed in the grader: {self.setup_error}")]
+            return [error_output("SetupError", f"the course's setup cell failed in the grader: {self.setup_error}")]
         namespace = dict(self.base)
         session = Session(execute, boot=not self.booted)
         self.booted = True
@@ -466,9 +462,9 @@ class TestRunner:
             except (KernelStopped, KeyboardInterrupt, SystemExit):
                 raise
             except RemoteError as err:
-                failure = _error(err.ename, err.evalue)
+                failure = error_output(err.ename, err.evalue)
             except BaseException as err:  # noqa: BLE001  (every failure of a test is its verdict, even a panic)
-                failure = _error(type(err).__name__, str(err)[:2000])
+                failure = error_output(type(err).__name__, str(err)[:2000])
         outputs = []
         if printed.getvalue():
             outputs.append(NotebookNode(output_type="stream", name="stdout", text=printed.getvalue()))
@@ -477,5 +473,6 @@ class TestRunner:
         return outputs
 
 
-def _error(ename: str, evalue: str) -> NotebookNode:
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """An nbformat error output (its traceback only the one line ``ename: evalue``)."""
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])

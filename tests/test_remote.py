@@ -155,15 +155,15 @@ def test_malformed_answers_are_refused(value):
 
     session._execute = answer
     with pytest.raises(NoAnswer):
-        session.name("x")
+        session.names(["x"])["x"]
 
 
 def test_answers_that_do_not_belong_to_the_request_are_refused():
     for text in ('{"id": "other", "ok": true, "value": 1}', "not json", '{"ok": true}'):
         with pytest.raises(NoAnswer):
-            _session_answering(text).name("x")
+            _session_answering(text).names(["x"])["x"]
     with pytest.raises(NoAnswer):
-        Session(lambda code: []).name("x")
+        Session(lambda code: []).names(["x"])["x"]
 
 
 def test_deep_nesting_is_refused():
@@ -179,17 +179,17 @@ def test_student_errors_carry_their_name():
     kernel = FakeKernel("def f():\n    raise KeyError('k')\n")
     session = Session(kernel.execute)
     with pytest.raises(RemoteError) as err:
-        session.name("f")()
+        session.names(["f"])["f"]()
     assert err.value.ename == "KeyError"
 
 
 def test_handles_decode_to_remote_objects_and_arrays_roundtrip():
     kernel = FakeKernel("import numpy as np\nA = np.arange(6, dtype=np.int16).reshape(2, 3)\nclass C: pass\nc = C()\n")
     session = Session(kernel.execute)
-    array = session.name("A")
+    array = session.names(["A"])["A"]
     assert type(array) is np.ndarray and array.dtype == np.int16 and array.tolist() == [[0, 1, 2], [3, 4, 5]]
-    assert type(session.name("c")) is Remote
-    tensor = session.name("torch").zeros(2, 2)
+    assert type(session.names(["c"])["c"]) is Remote
+    tensor = session.names(["torch"])["torch"].zeros(2, 2)
     assert type(tensor) is torch.Tensor and tensor.shape == (2, 2)
 
 
