@@ -37,7 +37,7 @@ release: setup
 
 ## course: the main job: regenerate the assignments, grade the demo submissions, report
 course: setup
-	$(BIN)/python -m grading.course
+	$(BIN)/course demo
 
 lint: setup
 	$(BIN)/ruff check .

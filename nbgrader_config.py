@@ -1,6 +1,6 @@
 """nbgrader configuration of the course (read by every `nbgrader` command run from this folder)."""
 
-from grading.hooks import drop_links
+from grading.hooks import prepare_submission
 
 c = get_config()  # noqa: F821  (injected by nbgrader)
 
@@ -40,8 +40,9 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 # Before a submission is copied for grading, symbolic links and special files are removed from it
-# (nbgrader would follow them with your rights).
-c.Autograde.pre_convert_hook = drop_links
+# (nbgrader would follow them with your rights), and a single notebook handed in under another
+# name is graded as the assignment's notebook (grading/hooks.py).
+c.Autograde.pre_convert_hook = prepare_submission
 
 # Feedback and the formgrader render student outputs as sanitised HTML (no scripts: a student's
 # output must not run in the instructor's browser).

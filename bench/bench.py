@@ -19,10 +19,10 @@ import nbformat
 import torch.nn.functional as F
 
 from grading import sandbox
-from grading.notebooks import notebook_path, read, reference_submission
-from grading.pipeline import Course
 from helpers.filters import filter_bank
 from helpers.stimuli import gratings
+from instructor.notebooks import notebook_path, read, reference_submission
+from instructor.scratch import Course
 
 FLOOR = "floor"
 

@@ -1,13 +1,35 @@
-"""nbgrader hooks of the course (configured in ``nbgrader_config.py``)."""
+"""nbgrader hooks of the course (configured in ``nbgrader_config.py``).
+
+:func:`prepare_submission` is autograde's ``pre_convert_hook``: it runs for every
+submission folder before nbgrader copies it, both under plain ``nbgrader autograde``
+(and the formgrader's button) and under ``course grade``, which also calls
+:func:`place_notebooks` to find a notebook handed in elsewhere in the student's folder.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import shutil
 import stat
 from pathlib import Path
 
+import nbformat
+
 log = logging.getLogger("course.grading")
+
+#: A student id the course accepts: it names a folder, so no separators, no leading dot.
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
+
+
+class SubmissionError(Exception):
+    """A submission that cannot be graded; the message says why, for the instructor."""
+
+
+def valid_student_id(student: str) -> bool:
+    """Whether ``student`` can be a student id (and a folder name) of the course."""
+    return bool(STUDENT_ID.fullmatch(student)) and ".." not in student
 
 
 def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list[Path]:
@@ -40,3 +62,99 @@ def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list
                 removed.append(path)
                 log.warning("removed %s from the submission: not a regular file", path)
     return removed
+
+
+def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
+    found = folder.rglob("*.ipynb") if recursive else folder.glob("*.ipynb")
+    skip = {".ipynb_checkpoints", "_ignored"}
+    return sorted(p for p in found if not skip & set(p.relative_to(folder).parts) and not p.is_symlink())
+
+
+def place_notebooks(student_dir: Path, assignment: str, expected: list[str], search: bool = True) -> list[str]:
+    """Put a student's notebook where nbgrader looks for it, or say why it cannot be graded.
+
+    When the assignment has one notebook (``expected``, names without ``.ipynb``) and
+    ``submitted/<student>/<assignment>/<name>.ipynb`` is missing, a single notebook
+    with another name in that folder, in a subfolder of it (``search``) or directly in
+    the student's folder (``search``) is moved there. Other notebooks in the assignment
+    folder are set aside in ``_ignored/`` (nbgrader would skip them anyway).
+
+    Parameters
+    ----------
+    student_dir : Path
+        ``submitted/<student>``.
+    assignment : str
+    expected : list of str
+        The assignment's notebook names, from ``source/<assignment>/``.
+    search : bool
+        Also look below the assignment folder and in the student's folder.
+
+    Returns
+    -------
+    list of str
+        What was done, for the instructor.
+
+    Raises
+    ------
+    SubmissionError
+        No notebook, several candidates, or a notebook that is not a valid notebook.
+    """
+    folder = student_dir / assignment
+    notes: list[str] = []
+    if len(expected) == 1 and not (folder / f"{expected[0]}.ipynb").is_file():
+        target = folder / f"{expected[0]}.ipynb"
+        found = _notebooks_in(folder, recursive=search) if folder.is_dir() else []
+        if search and not found:
+            found = _notebooks_in(student_dir, recursive=False)
+        if not found:
+            raise SubmissionError(f"no notebook found for {assignment} (expected {target.name})")
+        if len(found) > 1:
+            names = ", ".join(str(p.relative_to(student_dir)) for p in found)
+            raise SubmissionError(f"several notebooks and none named {target.name}: {names}")
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.move(found[0], target)
+        notes.append(f"graded {found[0].relative_to(student_dir)} as {assignment}/{target.name}")
+    wanted = {f"{name}.ipynb" for name in expected}
+    for other in _notebooks_in(folder, recursive=False) if folder.is_dir() else []:
+        if other.name not in wanted:
+            (folder / "_ignored").mkdir(exist_ok=True)
+            shutil.move(other, folder / "_ignored" / other.name)
+            notes.append(f"ignored extra notebook {other.name}")
+    for name in expected:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        try:
+            nbformat.validate(nbformat.read(path, as_version=4))
+        except Exception as err:  # noqa: BLE001  (every reason is reported to the instructor)
+            text = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
+            raise SubmissionError(f"{path.name} is not a valid notebook ({type(err).__name__}: {text})") from None
+    return notes
+
+
+def expected_notebooks(course_root: Path, assignment: str) -> list[str]:
+    """Names (without ``.ipynb``) of the notebooks of ``assignment`` in the course's ``source/``."""
+    return sorted(p.stem for p in (Path(course_root) / "source" / assignment).glob("*.ipynb"))
+
+
+def prepare_submission(assignment: str, student: str, notebooks: list[str], **_) -> None:
+    """autograde's pre_convert_hook: remove links, then name a misnamed notebook as the assignment's.
+
+    ``notebooks`` is nbgrader's own list of the submission's notebooks; it is updated
+    in place, so nbgrader grades the renamed notebook. A submission that stays
+    ungradable is left for nbgrader to report.
+    """
+    drop_links(assignment, student, notebooks)
+    for folder in sorted({Path(n).parent for n in notebooks}):
+        course_root, name = folder.parents[2], folder.name
+        expected = expected_notebooks(course_root, name)
+        try:
+            notes = place_notebooks(folder.parent, name, expected, search=False)
+        except SubmissionError as err:
+            log.warning("%s: %s", folder, err)
+            continue
+        for note in notes:
+            log.warning("%s: %s", folder.parent.name, note)
+        kept = [n for n in notebooks if Path(n).parent != folder]
+        kept += [str(folder / f"{stem}.ipynb") for stem in expected if (folder / f"{stem}.ipynb").is_file()]
+        notebooks[:] = sorted(kept)

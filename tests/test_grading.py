@@ -18,9 +18,9 @@ import re
 
 import nbformat
 import pytest
+from variants import CORRECT, MISTAKES
 
-from grading.mistakes import CORRECT, MISTAKES
-from grading.notebooks import (
+from instructor.notebooks import (
     RELEASE,
     SOURCE,
     assignments,
@@ -30,7 +30,7 @@ from grading.notebooks import (
     read,
     reference_submission,
 )
-from grading.pipeline import Course
+from instructor.scratch import Course
 
 pytestmark = pytest.mark.slow
 ASSIGNMENTS = assignments()
@@ -61,7 +61,9 @@ def _batch(course, assignment) -> dict[str, dict[str, float]]:
         }
         for prefix, table in (("mistake", MISTAKES), ("correct", CORRECT)):
             for variant in table.get(assignment, []):
-                submissions[_student(prefix, variant.name)] = reference_submission(assignment, variant.answers)
+                submissions[_student(prefix, variant.name)] = reference_submission(
+                    assignment, variant.answers(assignment)
+                )
         for student, notebook in submissions.items():
             course.submit(student, assignment, notebook)
         run = course.nbgrader("autograde", assignment, "--force", timeout=3600)
@@ -177,10 +179,10 @@ def test_reference_submission_fills_every_solution_cell():
 
 
 def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
-    """The main job prints the expected score table, and a broken file does not stop the others."""
-    from grading.course import main
+    """`course demo` prints the expected score table, and a broken file does not stop the others."""
+    from instructor.cli import main
 
-    assert main(tmp_path / "course") == 0
+    assert main(["demo", "--folder", str(tmp_path / "course")]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("student "))
@@ -202,9 +204,9 @@ def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
         assert rows["dave"][name].startswith("not graded: invalid"), out
         bob = float(rows["bob"][name].split("/")[0])
         assert 0 < bob < total, out
-        # erin makes the assignment's first typical mistake and loses exactly its points
-        lost = sum(points[cell] for cell in MISTAKES[name][0].loses)
-        assert rows["erin"][name] == f"{total - lost:g}/{total:g}", out
+        # erin handed in a complete notebook under another name, outside the assignment's folder
+        assert rows["erin"][name] == f"{total:g}/{total:g}", out
+        assert f"graded my_{name}_final.ipynb as {name}/{name}.ipynb" in out, out
     assert (tmp_path / "course" / "grades.csv").read_text().count("\n") >= 5
     for name in ASSIGNMENTS:
         assert (tmp_path / "course" / "feedback" / "alice" / name / f"{name}.html").exists()

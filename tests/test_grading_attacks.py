@@ -11,7 +11,7 @@ import copy
 import nbformat
 import pytest
 
-from grading.notebooks import (
+from instructor.notebooks import (
     assignments,
     autograded_cells,
     grade_id,
@@ -21,7 +21,7 @@ from grading.notebooks import (
     reference_submission,
     with_answers,
 )
-from grading.pipeline import Course
+from instructor.scratch import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"

@@ -21,8 +21,8 @@ import pytest
 from test_grading_attacks import JUNK  # wrong answers of the right types for every exercise
 
 from grading import sandbox
-from grading.notebooks import autograded_cells, notebook_path, read, reference_submission, with_answers
-from grading.pipeline import Course
+from instructor.notebooks import autograded_cells, notebook_path, read, reference_submission, with_answers
+from instructor.scratch import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grading.notebooks import (
+from instructor.notebooks import (
     autograded_cells,
     is_solution,
     notebook_path,
@@ -13,7 +13,7 @@ from grading.notebooks import (
     solutions,
     with_answers,
 )
-from grading.pipeline import Course
+from instructor.scratch import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"

@@ -17,8 +17,8 @@ import threading
 import pytest
 
 from grading import sandbox
-from grading.notebooks import ROOT, autograded_cells, notebook_path, read, solutions, with_answers
-from grading.pipeline import Course
+from instructor.notebooks import ROOT, autograded_cells, notebook_path, read, solutions, with_answers
+from instructor.scratch import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"
@@ -138,7 +138,7 @@ def test_student_code_memory_is_bounded(probed):
 
 
 def test_unsandboxed_grading_is_announced_loudly():
-    from grading.course import sandbox_banner
+    from instructor.demo import sandbox_banner
 
     assert "NOT sandboxed" in sandbox_banner(False) and "WARNING" in sandbox_banner(False)
     assert "sandbox" in sandbox_banner(True) and "WARNING" not in sandbox_banner(True)

@@ -11,8 +11,8 @@ import urllib.request
 import nbformat
 import pytest
 
-from grading.notebooks import notebook_path, read, reference_submission
-from grading.pipeline import Course
+from instructor.notebooks import notebook_path, read, reference_submission
+from instructor.scratch import Course
 
 from .conftest import TOKEN, Lab, shot
 

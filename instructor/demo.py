@@ -1,41 +1,39 @@
-"""`make course`: regenerate the assignments, grade the demo submissions, report.
+"""`course demo` (`make course`): regenerate the assignments, grade demo submissions, report.
 
 Steps, each printed as it happens:
 
 1. generate every assignment from ``source/`` in the scratch course ``_course/``
    (ignored by git) and fail if the committed ``release/`` differs;
-2. release each assignment to an exchange folder, let the demo students hand in
-   with ``nbgrader submit`` and ``nbgrader collect`` them: a complete correct one (alice), a partly
+2. hand in, for each assignment, a complete correct notebook (alice), a partly
    correct one (bob), the untouched release (carol), a file that is not a
-   notebook (dave) and one with a typical mistake (erin);
-   Grading kernels run in the bubblewrap sandbox when it is available
-   (``COURSE_SANDBOX=on`` requires it, ``off`` disables it) and a loud
-   warning says so when they do not;
-3. autograde each student separately (one broken submission never stops the
-   others), generate feedback, export grades to CSV;
+   notebook (dave) and a complete notebook under another name, in the student's
+   folder instead of the assignment's (erin);
+3. grade each assignment with ``course grade`` (parallel workers, the grading sandbox
+   when it is available, a loud warning when it is not), which also writes feedback;
+   export grades to CSV;
 4. print the table of students x assignments.
 """
 
 from __future__ import annotations
 
 import filecmp
-import os
 import sys
 import time
 from pathlib import Path
 
-from .mistakes import MISTAKES
+import nbformat
+
+from . import classgrade
 from .notebooks import (
     ROOT,
     assignments,
-    autograded_cells,
     notebook_path,
     read,
     reference_submission,
     solutions,
     with_answers,
 )
-from .pipeline import Course
+from .scratch import Course
 
 SCRATCH = ROOT / "_course"
 
@@ -51,9 +49,7 @@ def demo_submissions(assignment: str) -> dict[str, object]:
         "carol": release,
         "dave": '{"cells": [ this is not JSON',
     }
-    mistakes = MISTAKES.get(assignment)
-    if mistakes:
-        demos["erin"] = reference_submission(assignment, mistakes[0].answers)
+    demos["erin"] = reference_submission(assignment)
     return demos
 
 
@@ -93,12 +89,12 @@ def check_release(course: Course, names: list[str]) -> list[str]:
     return stale
 
 
-def main(root: Path = SCRATCH) -> int:
+def main(root: Path = SCRATCH, sandbox: bool | None = None, workers: int | None = None) -> int:
+    """Run the demo in the scratch course ``root``; 0 when everything worked as it should."""
     start = time.monotonic()
     names = assignments()
     print(f"course: generating {len(names)} assignment(s) in {_show(root)}/: {', '.join(names)}", flush=True)
-    choice = os.environ.get("COURSE_SANDBOX", "auto")
-    course = Course.create(root, names, sandbox={"on": True, "off": False}.get(choice))
+    course = Course.create(root, names, sandbox=sandbox)
     print(sandbox_banner(course.sandboxed), flush=True)
     stale = check_release(course, names)
     if stale:
@@ -109,39 +105,25 @@ def main(root: Path = SCRATCH) -> int:
     table: dict[tuple[str, str], str] = {}
     students: list[str] = []
     for name in names:
-        tests = set(autograded_cells(name))
-        maximum = sum(points for cell, points in course.max_scores(name).items() if cell in tests)
-        run = course.release(name)
-        if not run.ok:
-            print(f"course: FAILED: nbgrader release_assignment {name}:\n{run.output[-2000:]}")
-            return 1
-        demos = demo_submissions(name)
-        for student, notebook in demos.items():
-            if student not in students:
-                students.append(student)
-            submitted = course.student_submit(student, name, notebook)
-            state = "submitted" if submitted.ok else "submit FAILED: " + "; ".join(submitted.errors())[:200]
-            print(f"course: {student} hands in {name} through the exchange: {state}", flush=True)
-        collected = course.collect(name)
-        print(f"course: nbgrader collect {name}: {'ok' if collected.ok else 'FAILED'}", flush=True)
-        for student in demos:
-            t0 = time.monotonic()
-            print(f"course: autograding {student}/{name} ...", end=" ", flush=True)
-            graded = course.grade(student, name)
-            for note in graded.notes:
-                print(f"({note})", end=" ", flush=True)
-            if graded.scores is None:
-                print(f"NOT GRADED ({time.monotonic() - t0:.0f} s): {graded.problem}", flush=True)
-                table[student, name] = "not graded: " + ("invalid notebook" if "valid" in graded.problem else "see log")
-                continue
-            scores = graded.scores
-            auto = sum(score for cell, score in scores.items() if cell in tests)
-            feedback = course.generate_feedback(student, name)
-            print(f"{auto:g}/{maximum:g} ({time.monotonic() - t0:.0f} s)", flush=True)
-            table[student, name] = f"{auto:g}/{maximum:g}" + ("" if feedback.ok else " (no feedback)")
+        for student, notebook in demo_submissions(name).items():
+            students += [student] if student not in students else []
+            if student == "erin":  # handed in under another name, outside the assignment's folder
+                path = course.root / "submitted" / student / f"my_{name}_final.ipynb"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, path)
+            else:
+                course.submit(student, name, notebook)
+        print(f"course: grading {name} ...", flush=True)
+        outcomes = classgrade.grade(course.root, name, workers=workers)
+        print(classgrade.format_outcomes(outcomes), flush=True)
+        for o in outcomes:
+            if o.status == "failed":
+                table[o.student, name] = "not graded: " + ("invalid notebook" if "valid" in o.reason else "see above")
+            else:
+                table[o.student, name] = f"{o.code_score:g}/{o.max_code_score:g}"
 
     csv_path = course.root / "grades.csv"
-    course.export_csv(csv_path)
+    classgrade.export_csv(course.db_url, csv_path)
     width = max(len(s) for s in [*students, "student"]) + 2
     cols = [max(len(n), *(len(table.get((s, n), "-")) for s in students)) + 2 for n in names]
     print()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 
+from grading.hooks import SubmissionError, expected_notebooks, place_notebooks
+
 from .notebooks import ROOT, notebook_path
 
 BIN = Path(sys.executable).parent
@@ -48,10 +50,6 @@ class Run:
     def errors(self) -> list[str]:
         """nbgrader's ERROR lines, the first line of each."""
         return [line.strip() for line in self.output.splitlines() if "| ERROR]" in line]
-
-
-class SubmissionError(Exception):
-    """A submission that cannot be graded; the message says why, for the instructor."""
 
 
 @dataclass
@@ -89,7 +87,7 @@ class Course:
         (``c.TrustedExecute.allow_unsandboxed = True``), None (the default)
         uses it when it is available.
         """
-        from . import sandbox as sandboxing
+        from grading import sandbox as sandboxing
 
         course = cls(root)
         if course.root.exists():
@@ -194,44 +192,9 @@ class Course:
         return path
 
     def prepare(self, student: str, assignment: str) -> list[str]:
-        """Put a student's notebook where nbgrader expects it, or say why it cannot be graded.
-
-        A single notebook with another name, or in a subfolder, or directly in
-        the student's folder, is moved to ``submitted/<student>/<assignment>/<name>.ipynb``;
-        other notebooks are set aside in ``_ignored/``. Returns notes on what was done.
-
-        Raises
-        ------
-        SubmissionError
-            When there is no notebook, or it is not a valid notebook.
-        """
-        expected_name = self.release_notebook(assignment).name
-        student_dir = self.root / "submitted" / student
-        folder = student_dir / assignment
-        target = folder / expected_name
-        notes: list[str] = []
-        if not target.exists():
-            found = sorted(p for p in student_dir.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            found = [p for p in found if "_ignored" not in p.parts]
-            if not found:
-                raise SubmissionError(f"no notebook found for {assignment} (expected {expected_name})")
-            if len(found) > 1:
-                names = ", ".join(str(p.relative_to(student_dir)) for p in found)
-                raise SubmissionError(f"several notebooks and none named {expected_name}: {names}")
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.move(found[0], target)
-            notes.append(f"graded {found[0].relative_to(student_dir)} as {assignment}/{expected_name}")
-        for other in sorted(folder.glob("*.ipynb")):
-            if other.name != expected_name:
-                (folder / "_ignored").mkdir(exist_ok=True)
-                shutil.move(other, folder / "_ignored" / other.name)
-                notes.append(f"ignored extra notebook {other.name}")
-        try:
-            nbformat.validate(nbformat.read(target, as_version=4))
-        except Exception as err:  # noqa: BLE001  (every reason is reported to the instructor)
-            text = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
-            raise SubmissionError(f"{expected_name} is not a valid notebook ({type(err).__name__}: {text})") from None
-        return notes
+        """Put a student's notebook where nbgrader expects it (:func:`grading.hooks.place_notebooks`)."""
+        expected = expected_notebooks(self.root, assignment)
+        return place_notebooks(self.root / "submitted" / student, assignment, expected)
 
     def grade(self, student: str, assignment: str) -> Graded:
         """Prepare, autograde and read back one submission; never raises for a bad submission."""

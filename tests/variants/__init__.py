@@ -1,0 +1,72 @@
+"""Submissions the autograder must grade right: typical mistakes and other correct answers.
+
+Each assignment has a module here (``tests/variants/<assignment>.py``) with two lists,
+``MISTAKES`` and ``CORRECT``, of :class:`Variant`. A variant is a small change to the
+instructor's solution cells in ``source/``: for some grade_ids, a list of ``(old, new)``
+replacements, each ``old`` occurring exactly once in that solution. Because the change is
+applied to the current source, a variant cannot drift from the reference answer: when the
+source changes under it, applying it fails with a message naming the variant.
+
+``loses`` names the autograded test cells (grade_ids) that must score 0; every other test
+cell must keep full marks. A variant with an empty ``loses`` is another correct answer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from instructor.notebooks import assignments, solutions
+
+
+class VariantDrift(Exception):
+    """A variant's ``old`` text is no longer in the solution it changes (the source changed)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A change to the reference answers of one assignment, and the test cells it must lose."""
+
+    name: str
+    edits: dict[str, list[tuple[str, str]]]
+    loses: frozenset[str] = field(default_factory=frozenset)
+    why: str = ""
+
+    def answers(self, assignment: str) -> dict[str, str]:
+        """The changed solution cells (grade_id -> source) of ``assignment``, from source/ as it is now."""
+        reference = solutions(assignment)
+        out = {}
+        for grade_id, replacements in self.edits.items():
+            if grade_id not in reference:
+                raise VariantDrift(f"{assignment}/{self.name}: no solution cell {grade_id!r} in source/")
+            text = reference[grade_id]
+            for old, new in replacements:
+                found = text.count(old)
+                if found != 1:
+                    raise VariantDrift(
+                        f"{assignment}/{self.name}: {old!r} occurs {found} times in the solution of {grade_id!r}, "
+                        "not once: update the variant to the changed source"
+                    )
+                text = text.replace(old, new)
+            if text == reference[grade_id]:
+                raise VariantDrift(f"{assignment}/{self.name}: changes nothing in {grade_id!r}")
+            out[grade_id] = text
+        return out
+
+
+def _module(assignment: str):
+    return importlib.import_module(f"{__name__}.{assignment}")
+
+
+def mistakes(assignment: str) -> list[Variant]:
+    """The typical mistakes of ``assignment`` (each loses the test cells it names)."""
+    return list(_module(assignment).MISTAKES)
+
+
+def correct(assignment: str) -> list[Variant]:
+    """Other correct answers of ``assignment`` (each keeps full marks)."""
+    return list(_module(assignment).CORRECT)
+
+
+MISTAKES = {a: mistakes(a) for a in assignments()}
+CORRECT = {a: correct(a) for a in assignments()}

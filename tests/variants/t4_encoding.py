@@ -1,0 +1,336 @@
+"""Typical mistakes and other correct answers of t4_encoding (see tests/variants/__init__.py)."""
+
+from . import Variant
+
+MISTAKES = [
+    Variant(
+        "encoding_relu_at_the_output",
+        {
+            "encoding_model": [
+                (
+                    '''class EncodingModel(nn.Module):
+    """Convolution, ReLU, 8 x 8 max pooling and a linear read-out per neuron."""
+
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):''',
+                    """class EncodingModel(nn.Module):
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):""",
+                ),
+                (
+                    '''    def forward(self, s):
+        """Stimuli (N, 1, 48, 64) to predicted responses (N, n_neurons)."""
+        x = F.max_pool2d(torch.relu(self.conv(s)), 8)
+        return self.readout(x.flatten(1))''',
+                    """    def forward(self, s):
+        x = F.max_pool2d(torch.relu(self.conv(s)), 8)
+        return torch.relu(self.readout(x.flatten(1)))
+""",
+                ),
+            ],
+        },
+        frozenset(["test_encoding_forward", "test_fitted_model"]),
+    ),
+    Variant(
+        "encoding_without_conv_relu",
+        {
+            "encoding_model": [
+                (
+                    '''class EncodingModel(nn.Module):
+    """Convolution, ReLU, 8 x 8 max pooling and a linear read-out per neuron."""
+
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):''',
+                    """class EncodingModel(nn.Module):
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):""",
+                ),
+                (
+                    '''    def forward(self, s):
+        """Stimuli (N, 1, 48, 64) to predicted responses (N, n_neurons)."""
+        x = F.max_pool2d(torch.relu(self.conv(s)), 8)
+        return self.readout(x.flatten(1))''',
+                    """    def forward(self, s):
+        x = F.max_pool2d(self.conv(s), 8)
+        return self.readout(x.flatten(1))
+""",
+                ),
+            ],
+        },
+        frozenset(["test_encoding_forward"]),
+    ),
+    Variant(
+        "encoding_average_pooling",
+        {
+            "encoding_model": [
+                (
+                    '''class EncodingModel(nn.Module):
+    """Convolution, ReLU, 8 x 8 max pooling and a linear read-out per neuron."""
+
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):''',
+                    """class EncodingModel(nn.Module):
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):""",
+                ),
+                (
+                    '''    def forward(self, s):
+        """Stimuli (N, 1, 48, 64) to predicted responses (N, n_neurons)."""
+        x = F.max_pool2d(torch.relu(self.conv(s)), 8)
+        return self.readout(x.flatten(1))''',
+                    """    def forward(self, s):
+        x = F.avg_pool2d(torch.relu(self.conv(s)), 8)
+        return self.readout(x.flatten(1))
+""",
+                ),
+            ],
+        },
+        frozenset(["test_encoding_forward"]),
+    ),
+    Variant(
+        "encoding_ignores_filters",
+        {
+            "encoding_model": [
+                (
+                    '''class EncodingModel(nn.Module):
+    """Convolution, ReLU, 8 x 8 max pooling and a linear read-out per neuron."""
+
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):''',
+                    """class EncodingModel(nn.Module):
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):""",
+                ),
+                (
+                    """            with torch.no_grad():
+                self.conv.weight.copy_(filters)
+                self.conv.bias.zero_()
+        self.readout = nn.Linear(c_out * 6 * 8, n_neurons)""",
+                    """            with torch.no_grad():
+                pass
+        self.readout = nn.Linear(c_out * 6 * 8, n_neurons)""",
+                ),
+                (
+                    '''    def forward(self, s):
+        """Stimuli (N, 1, 48, 64) to predicted responses (N, n_neurons)."""
+        x = F.max_pool2d(torch.relu(self.conv(s)), 8)
+        return self.readout(x.flatten(1))''',
+                    """    def forward(self, s):
+        x = F.max_pool2d(torch.relu(self.conv(s)), 8)
+        return self.readout(x.flatten(1))
+""",
+                ),
+            ],
+        },
+        frozenset(["test_encoding_filters"]),
+    ),
+    Variant(
+        "penalty_averages",
+        {
+            "penalty": [
+                (
+                    '''def penalty(weights, l1, l2):
+    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
+    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+                    """def penalty(weights, l1, l2):
+    return l1 * weights.abs().mean() + l2 * (weights**2).mean()
+""",
+                ),
+            ],
+        },
+        frozenset(["test_penalty"]),
+    ),
+    Variant(
+        "penalty_l2_norm_not_squared",
+        {
+            "penalty": [
+                (
+                    '''def penalty(weights, l1, l2):
+    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
+    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+                    """def penalty(weights, l1, l2):
+    return l1 * weights.abs().sum() + l2 * weights.norm()
+""",
+                ),
+            ],
+        },
+        frozenset(["test_penalty"]),
+    ),
+    Variant(
+        "penalty_swaps_l1_and_l2",
+        {
+            "penalty": [
+                (
+                    '''def penalty(weights, l1, l2):
+    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
+    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+                    """def penalty(weights, l1, l2):
+    return l2 * weights.abs().sum() + l1 * (weights**2).sum()
+""",
+                ),
+            ],
+        },
+        frozenset(["test_penalty"]),
+    ),
+    Variant(
+        "tuning_correlation_per_stimulus",
+        {
+            "tuning_correlation": [
+                (
+                    '''def tuning_correlation(pred, resp):
+    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
+    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
+    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
+    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+                    """def tuning_correlation(pred, resp):
+    pred, resp = pred - pred.mean(1, keepdim=True), resp - resp.mean(1, keepdim=True)
+    return (pred * resp).sum(1) / torch.sqrt((pred**2).sum(1) * (resp**2).sum(1))
+""",
+                ),
+            ],
+        },
+        frozenset(["test_tuning_correlation"]),
+    ),
+    Variant(
+        "tuning_correlation_without_centring",
+        {
+            "tuning_correlation": [
+                (
+                    '''def tuning_correlation(pred, resp):
+    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
+    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
+    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
+    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+                    """def tuning_correlation(pred, resp):
+    return (pred * resp).sum(0) / torch.sqrt((pred**2).sum(0) * (resp**2).sum(0))
+""",
+                ),
+            ],
+        },
+        frozenset(["test_tuning_correlation"]),
+    ),
+    Variant(
+        "tuning_correlation_averaged",
+        {
+            "tuning_correlation": [
+                (
+                    '''def tuning_correlation(pred, resp):
+    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
+    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
+    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
+    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+                    """def tuning_correlation(pred, resp):
+    pred, resp = pred - pred.mean(0), resp - resp.mean(0)
+    return ((pred * resp).sum(0) / torch.sqrt((pred**2).sum(0) * (resp**2).sum(0))).mean()
+""",
+                ),
+            ],
+        },
+        frozenset(["test_tuning_correlation"]),
+    ),
+    Variant(
+        "kernel_change_not_relative",
+        {
+            "kernel_change": [
+                (
+                    '''def kernel_change(initial, fitted):
+    """Relative Euclidean change of each output channel's kernel, (c_out,)."""
+    initial, fitted = torch.as_tensor(initial, dtype=torch.float64), torch.as_tensor(fitted, dtype=torch.float64)
+    return (fitted - initial).flatten(1).norm(dim=1) / initial.flatten(1).norm(dim=1)''',
+                    """def kernel_change(initial, fitted):
+    return (fitted - initial).flatten(1).norm(dim=1)
+""",
+                ),
+            ],
+        },
+        frozenset(["test_kernel_change"]),
+    ),
+    Variant(
+        "kernel_change_all_channels_at_once",
+        {
+            "kernel_change": [
+                (
+                    '''def kernel_change(initial, fitted):
+    """Relative Euclidean change of each output channel's kernel, (c_out,)."""
+    initial, fitted = torch.as_tensor(initial, dtype=torch.float64), torch.as_tensor(fitted, dtype=torch.float64)
+    return (fitted - initial).flatten(1).norm(dim=1) / initial.flatten(1).norm(dim=1)''',
+                    """def kernel_change(initial, fitted):
+    return ((fitted - initial).norm() / initial.norm()).repeat(len(initial))
+""",
+                ),
+            ],
+        },
+        frozenset(["test_kernel_change"]),
+    ),
+]
+
+CORRECT = [
+    Variant(
+        "encoding_pool_module_then_relu",
+        {
+            "encoding_model": [
+                (
+                    '''class EncodingModel(nn.Module):
+    """Convolution, ReLU, 8 x 8 max pooling and a linear read-out per neuron."""
+
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):''',
+                    """class EncodingModel(nn.Module):
+    def __init__(self, n_neurons, c_out=6, K=7, filters=None):""",
+                ),
+                (
+                    '''    def forward(self, s):
+        """Stimuli (N, 1, 48, 64) to predicted responses (N, n_neurons)."""
+        x = F.max_pool2d(torch.relu(self.conv(s)), 8)
+        return self.readout(x.flatten(1))''',
+                    """    def forward(self, s):
+        x = torch.relu(nn.MaxPool2d(8)(self.conv(s)))
+        return self.readout(x.reshape(len(x), -1))
+""",
+                ),
+            ],
+        },
+    ),
+    Variant(
+        "penalty_with_norms",
+        {
+            "penalty": [
+                (
+                    '''def penalty(weights, l1, l2):
+    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
+    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+                    """def penalty(weights, l1, l2):
+    return l1 * torch.norm(weights, p=1) + l2 * torch.norm(weights) ** 2
+""",
+                ),
+            ],
+        },
+    ),
+    Variant(
+        "tuning_correlation_numpy_loop",
+        {
+            "tuning_correlation": [
+                (
+                    '''def tuning_correlation(pred, resp):
+    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
+    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
+    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
+    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+                    """def tuning_correlation(pred, resp):
+    import numpy
+    p, r = numpy.asarray(pred, dtype=float), numpy.asarray(resp, dtype=float)
+    return numpy.array([numpy.corrcoef(p[:, i], r[:, i])[0, 1] for i in range(p.shape[1])])
+""",
+                ),
+            ],
+        },
+    ),
+    Variant(
+        "kernel_change_loop",
+        {
+            "kernel_change": [
+                (
+                    '''def kernel_change(initial, fitted):
+    """Relative Euclidean change of each output channel's kernel, (c_out,)."""
+    initial, fitted = torch.as_tensor(initial, dtype=torch.float64), torch.as_tensor(fitted, dtype=torch.float64)
+    return (fitted - initial).flatten(1).norm(dim=1) / initial.flatten(1).norm(dim=1)''',
+                    """def kernel_change(initial, fitted):
+    return torch.stack([torch.linalg.norm(b - a) / torch.linalg.norm(a)
+                        for a, b in zip(initial, fitted)])
+""",
+                ),
+            ],
+        },
+    ),
+]
