@@ -30,7 +30,7 @@ from grading.hooks import expected_notebooks, valid_student_id
 
 MAX_ENTRY_BYTES = 64 * 2**20
 _CANVAS = re.compile(r"(?P<student>[a-z0-9]+)_(?:LATE_)?\d+_\d+_.+\.ipynb")
-_MOODLE = re.compile(r"(?P<name>[^/_]+)_(?P<student>\d+)_assignsubmission_(?:file|onlinetext)_(?:/|_).+\.ipynb")
+_MOODLE = re.compile(r"(?P<name>[^/_]+)_(?P<student>\d+)_assignsubmission_(?:file|onlinetext)_/?.+\.ipynb")
 
 
 @dataclass

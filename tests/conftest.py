@@ -27,3 +27,18 @@ def no_device_override(monkeypatch):
     """Remove the device override so a test sees the default selection."""
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
     return os.environ
+
+
+@pytest.fixture(scope="session")
+def make_course(tmp_path_factory):
+    """Factory of scratch nbgrader courses: ``make_course(["t2_convolutions"], extra_config="", sandbox=None)``.
+
+    Each call makes a fresh course folder (a copy of ``source/`` and the course's
+    ``nbgrader_config.py``, assignments generated into its own gradebook).
+    """
+    from instructor.scratch import Course
+
+    def make(assignments, **options):
+        return Course.create(tmp_path_factory.mktemp("course"), list(assignments), **options)
+
+    return make

@@ -1,0 +1,236 @@
+"""`course grade`, end to end with real nbgrader, real Dask processes and a real PostgreSQL server.
+
+* Parallel grading gives exactly what plain sequential ``nbgrader autograde`` gives, per cell,
+  on a mixed batch (correct, partial, blank, broken, a typical mistake, a misnamed notebook,
+  a kernel that dies, an infinite loop), with feedback for everyone graded.
+* Running it again grades only what changed.
+* The same command grades on a Dask cluster (a scheduler and two workers, separate processes
+  on 127.0.0.1) into a PostgreSQL gradebook, read back through nbgrader's ``Gradebook`` API.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from variants import mistakes
+
+from instructor import classgrade
+from instructor.cli import main as course_cli
+from instructor.notebooks import notebook_path, read, reference_submission, solutions, with_answers
+
+pytestmark = pytest.mark.slow
+A = "t2_convolutions"
+BIN = Path(sys.executable).parent
+# short cell timeout: the infinite loop costs seconds, not a minute
+FAST = "c.Execute.timeout = 8\n"
+
+
+def _batch() -> dict[str, object]:
+    release = read(notebook_path(A))
+    answers = solutions(A)
+    first = next(iter(answers))
+    return {
+        "reference": reference_submission(A),
+        "untouched": release,
+        "partial": with_answers(release, dict(list(answers.items())[: len(answers) // 2])),
+        "mistake": reference_submission(A, mistakes(A)[0].answers(A)),
+        "dies": reference_submission(A, {first: "import os\nos._exit(1)"}),
+        "loops": reference_submission(A, {first: "while True:\n    pass"}),
+        "broken": "{ this is not JSON",
+    }
+
+
+def _submit_all(course) -> None:
+    for student, notebook in _batch().items():
+        course.submit(student, A, notebook)
+    course.submit("misnamed", A, reference_submission(A), filename="Copy of my work.ipynb")
+
+
+def _scores(course) -> dict[str, dict[str, float] | None]:
+    return {student: course.scores(student, A) for student in [*_batch(), "misnamed"]}
+
+
+def test_parallel_grading_gives_what_sequential_nbgrader_gives_and_reruns_only_changes(make_course):
+    sequential = make_course([A], extra_config=FAST)
+    _submit_all(sequential)
+    sequential.nbgrader("autograde", A, "--force", timeout=1800)
+    expected = _scores(sequential)
+
+    parallel = make_course([A], extra_config=FAST)
+    _submit_all(parallel)
+    outcomes = {o.student: o for o in classgrade.grade(parallel.root, A, workers=2)}
+    got = _scores(parallel)
+
+    # nbgrader leaves an unreadable file with an all-zero submission; course grade reports it and records nothing
+    assert expected.pop("broken") is not None and got.pop("broken") is None
+    assert got == expected
+    full = parallel.max_scores(A)
+    tests = {name for name, cell in full.items() if name.startswith("test_")}
+    assert {k: got["reference"][k] for k in tests} == {k: full[k] for k in tests}
+    assert got["misnamed"] == got["reference"]
+    assert sum(got["untouched"].values()) == 0
+    assert outcomes["broken"].status == "failed"
+    assert "not a valid notebook" in outcomes["broken"].reason
+    lost = {k for k in tests if got["mistake"][k] < full[k]}
+    assert lost == set(mistakes(A)[0].loses)
+    # a dead kernel costs the rest of the notebook; an interrupted loop only its own exercise
+    assert sum(got["dies"].values()) < sum(got["reference"].values())
+    assert 0 < sum(got["loops"].values()) < sum(got["reference"].values()), got["loops"]
+    for student, outcome in outcomes.items():
+        assert outcome.status == ("failed" if student == "broken" else "graded"), outcome
+        if outcome.status == "graded":
+            html = parallel.feedback_html(student, A)
+            assert html.exists() and "<script" not in html.read_text().lower().split("</head>")[-1]
+
+    # again: nothing changed, nothing graded; then one edited submission is graded again, alone
+    again = {o.student: o.status for o in classgrade.grade(parallel.root, A, workers=1)}
+    assert again == {s: "failed" if s == "broken" else "unchanged" for s in outcomes}
+    parallel.submit("partial", A, reference_submission(A))
+    third = {o.student: o for o in classgrade.grade(parallel.root, A, workers=1)}
+    assert {s for s, o in third.items() if o.status == "graded"} == {"partial"}
+    assert parallel.scores("partial", A) == got["reference"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _postgres_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
+
+
+@pytest.fixture
+def postgresql():
+    """A real PostgreSQL server in a temporary folder, on a Unix socket there; yields a db_url."""
+    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
+    if not (initdb and pg_ctl):
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL's initdb/pg_ctl are missing (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="course-pg-"))
+    folder.chmod(0o755)
+    as_user = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(folder, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    subprocess.run(
+        [*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres"], check=True, capture_output=True
+    )
+    options = f"-k {folder} -c listen_addresses='' -c fsync=off"
+    subprocess.run(
+        [*as_user, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        base = f"postgresql://postgres@/postgres?host={folder}"
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("CREATE DATABASE gradebook"))
+        engine.dispose()
+        yield f"postgresql://postgres@/gradebook?host={folder}"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def dask_cluster():
+    """A Dask scheduler and two workers, each its own process (`dask scheduler`, `dask worker`) on 127.0.0.1."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    common = {
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "env": {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+    }
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **common
+        )
+    ]
+    for name in ("w1", "w2"):
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "dask"),
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--name",
+                    name,
+                    "--no-dashboard",
+                    "--memory-limit",
+                    "0",
+                ],
+                **common,
+            )
+        )
+    try:
+        from dask.distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            yield address, client
+    finally:
+        for proc in procs[::-1]:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_grading_on_a_dask_cluster_into_a_postgresql_gradebook(make_course, postgresql, dask_cluster, capsys):
+    from nbgrader.api import Gradebook
+
+    address, client = dask_cluster
+    course = make_course([A])
+    root = ["--root", str(course.root), "--db", postgresql]
+    assert course_cli([*root, "release", A, "--no-exchange"]) == 0
+    course.submit("alice", A, reference_submission(A))
+    course.submit("carol", A, read(notebook_path(A)))
+    before = time.time()
+
+    assert course_cli([*root, "grade", A, "--scheduler", address]) == 0
+
+    out = capsys.readouterr().out
+    assert "2 graded, 0 unchanged, 0 failed" in out, out
+    workers = {w["name"] for w in client.scheduler_info()["workers"].values()}
+    assert workers == {"w1", "w2"}
+    with Gradebook(postgresql) as gb:  # what the formgrader shows, read through nbgrader's API
+        alice, carol = gb.find_submission(A, "alice"), gb.find_submission(A, "carol")
+        assert alice.code_score == gb.find_assignment(A).max_code_score > 0
+        assert carol.code_score == 0
+    rows = list(csv.DictReader((course.root / "grades.csv").open()))
+    assert {r["student"]: float(r["score"]) for r in rows} == {"alice": alice_total(postgresql), "carol": 0.0}
+    assert course.root.joinpath("feedback", "alice", A, f"{A}.html").stat().st_mtime >= before
+    # the SQLite gradebook of the course folder was not written by grading
+    assert course.scores("alice", A) is None
+
+
+def alice_total(db_url: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        return float(gb.find_submission(A, "alice").score)

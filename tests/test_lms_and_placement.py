@@ -1,0 +1,176 @@
+"""In-process tests (no kernel) of what happens to submissions before grading.
+
+LMS downloads (:mod:`instructor.lms`), misplaced notebooks on nbgrader's own path
+(:func:`grading.hooks.prepare_submission`, the pre_convert_hook) and on the CLI's
+(:func:`grading.hooks.place_notebooks`), and the ledger's fingerprints.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import zipfile
+
+import nbformat
+import pytest
+
+from grading.hooks import SubmissionError, place_notebooks, prepare_submission, valid_student_id
+from instructor import classgrade
+from instructor.lms import import_zip, student_of
+
+NB = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]))
+
+
+@pytest.fixture
+def course(tmp_path):
+    root = tmp_path / "course"
+    (root / "source" / "t2").mkdir(parents=True)
+    (root / "source" / "t2" / "t2.ipynb").write_text(NB)
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    "entry, student",
+    [
+        ("doejane_12345_6789012_t2.ipynb", "doejane"),
+        ("doejane_LATE_12345_6789012_my work.ipynb", "doejane"),
+        ("Jane Doe_4711_assignsubmission_file_/t2 (1).ipynb", "4711"),
+        ("Jane Doe_4711_assignsubmission_file_t2.ipynb", "4711"),
+        ("alice/anything.ipynb", "alice"),
+        ("bob.ipynb", "bob"),
+        ("a/b/c.ipynb", None),
+        ("notes.txt", None),
+    ],
+)
+def test_student_ids_come_from_the_lms_naming_patterns(entry, student):
+    assert student_of(entry) == student
+
+
+@pytest.mark.parametrize("bad", ["..", ".hidden", "a/b", "a b", "", "x" * 101, "-x"])
+def test_invalid_student_ids_are_refused(bad):
+    assert not valid_student_id(bad)
+
+
+def test_zip_import_takes_notebooks_and_reports_everything_else(course, tmp_path):
+    archive = tmp_path / "canvas.zip"
+    outside = course.parent / "escaped.ipynb"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("doejane_12345_6789012_t2.ipynb", NB)
+        zf.writestr("Jane Roe_4711_assignsubmission_file_/t2.ipynb", NB)
+        zf.writestr("../escaped.ipynb", NB)
+        zf.writestr("/abs/evil.ipynb", NB)
+        zf.writestr("readme.txt", "junk")
+        zf.writestr("twice/a.ipynb", NB)
+        zf.writestr("twice/b.ipynb", NB)
+        zf.writestr("bad id!/x.ipynb", NB)
+        link = zipfile.ZipInfo("linker/t2.ipynb")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+
+    report = import_zip(course, "t2", archive)
+
+    assert sorted(report.imported) == ["4711", "doejane"]
+    for student in report.imported:
+        assert (course / "submitted" / student / "t2" / "t2.ipynb").read_text() == NB
+    reasons = dict(report.skipped)
+    assert reasons["../escaped.ipynb"] == "path leaves the archive"
+    assert reasons["/abs/evil.ipynb"] == "path leaves the archive"
+    assert reasons["readme.txt"] == "not a notebook"
+    assert reasons["linker/t2.ipynb"] == "a link"
+    assert "several notebooks" in reasons["twice/b.ipynb"]
+    assert "not a valid student id" in reasons["bad id!/x.ipynb"]
+    assert not outside.exists()
+    written = sorted(p.relative_to(course).as_posix() for p in course.rglob("*") if p.is_file())
+    assert written == [
+        "nbgrader_config.py",
+        "source/t2/t2.ipynb",
+        "submitted/4711/t2/t2.ipynb",
+        "submitted/doejane/t2/t2.ipynb",
+    ]
+
+
+def _nb(folder, name):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(NB)
+    return folder / name
+
+
+def test_the_hook_renames_a_single_misnamed_notebook_in_nbgraders_own_list(course):
+    folder = course / "submitted" / "erin" / "t2"
+    found = [str(_nb(folder, "Copy of t2 (final).ipynb"))]
+    prepare_submission("t2", "erin", found)
+    assert found == [str(folder / "t2.ipynb")]
+    assert (folder / "t2.ipynb").read_text() == NB and not (folder / "Copy of t2 (final).ipynb").exists()
+
+
+def test_the_hook_sets_extra_notebooks_aside_and_keeps_the_right_one(course):
+    folder = course / "submitted" / "erin" / "t2"
+    found = [str(_nb(folder, "t2.ipynb")), str(_nb(folder, "scratch.ipynb"))]
+    prepare_submission("t2", "erin", found)
+    assert found == [str(folder / "t2.ipynb")]
+    assert (folder / "_ignored" / "scratch.ipynb").exists()
+
+
+def test_the_hook_leaves_ambiguous_submissions_for_nbgrader_to_report(course):
+    folder = course / "submitted" / "erin" / "t2"
+    found = [str(_nb(folder, "a.ipynb")), str(_nb(folder, "b.ipynb"))]
+    prepare_submission("t2", "erin", list(found))
+    assert (folder / "a.ipynb").exists() and (folder / "b.ipynb").exists()
+
+
+def test_placement_finds_a_notebook_in_a_subfolder_or_the_students_folder(course):
+    student = course / "submitted" / "erin"
+    _nb(student / "t2" / "work" / "deep", "mine.ipynb")
+    assert place_notebooks(student, "t2", ["t2"]) == ["graded t2/work/deep/mine.ipynb as t2/t2.ipynb"]
+    other = course / "submitted" / "finn"
+    _nb(other, "t2_final.ipynb")
+    assert place_notebooks(other, "t2", ["t2"]) == ["graded t2_final.ipynb as t2/t2.ipynb"]
+    assert (other / "t2" / "t2.ipynb").exists()
+
+
+def test_placement_never_takes_another_assignments_notebook(course):
+    student = course / "submitted" / "erin"
+    _nb(student / "t1", "t1.ipynb")
+    with pytest.raises(SubmissionError, match="no notebook found"):
+        place_notebooks(student, "t2", ["t2"])
+    assert (student / "t1" / "t1.ipynb").exists()
+
+
+def test_placement_reports_invalid_json(course):
+    folder = course / "submitted" / "dave" / "t2"
+    folder.mkdir(parents=True)
+    (folder / "t2.ipynb").write_text("{ not json")
+    with pytest.raises(SubmissionError, match="not a valid notebook"):
+        place_notebooks(folder.parent, "t2", ["t2"])
+
+
+def test_the_class_grader_reports_bad_folders_and_ids_without_stopping(course):
+    submitted = course / "submitted"
+    _nb(submitted / "ok" / "t2", "t2.ipynb")
+    _nb(submitted / "bad id" / "t2", "t2.ipynb")
+    _nb(submitted / "twice" / "t2", "a.ipynb")
+    _nb(submitted / "twice" / "t2", "b.ipynb")
+    (submitted / "linked").mkdir()
+    (submitted / "linked" / "t2").symlink_to(submitted / "ok" / "t2")
+    (submitted / "nothing" / "t1").mkdir(parents=True)
+
+    ready, failed = classgrade.find_submissions(course, "t2")
+
+    assert [student for student, _, _ in ready] == ["ok"]
+    reasons = {o.student: o.reason for o in failed}
+    assert set(reasons) == {"bad id", "twice", "linked"}
+    assert "not a valid student id" in reasons["bad id"] and "several notebooks" in reasons["twice"]
+    assert "link" in reasons["linked"]
+
+
+def test_ledger_writes_atomically_and_forgets_unfinished_work(tmp_path):
+    ledger = classgrade.Ledger(tmp_path / "ledger.json")
+    ledger.record("t2", "alice", "abc")
+    ledger.record("t2", "bob", "def")
+    ledger.record("t2", "bob", None)
+    again = classgrade.Ledger(tmp_path / "ledger.json")
+    assert again.fingerprint("t2", "alice") == "abc" and again.fingerprint("t2", "bob") is None
+    assert json.loads((tmp_path / "ledger.json").read_text()) == {"t2": {"alice": "abc"}}
+    (tmp_path / "ledger.json").write_text("{ torn")
+    assert classgrade.Ledger(tmp_path / "ledger.json").fingerprint("t2", "alice") is None
