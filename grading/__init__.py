@@ -1,6 +1,6 @@
-"""The course's grading pipeline around nbgrader: submissions, autograde, feedback, reports.
+"""What nbgrader runs while it grades the course: preprocessors, hooks and the grading sandbox.
 
-Used by ``make course`` (``python -m grading.course``), ``make bench`` and the tests in
-``tests/test_grading*.py``. Unlike :mod:`helpers`, this package is for instructors and
-CI; notebooks never import it.
+Configured in ``nbgrader_config.py``, so plain ``nbgrader autograde``, the formgrader and
+the ``course`` command (:mod:`instructor`) all grade through it. Notebooks never import it;
+test material lives in ``tests/``.
 """

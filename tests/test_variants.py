@@ -1,0 +1,29 @@
+"""The typical mistakes and other correct answers in tests/variants apply to source/ as it is now."""
+
+from __future__ import annotations
+
+import pytest
+
+from instructor.notebooks import assignments, autograded_cells, solutions
+from variants import CORRECT, MISTAKES, Variant, VariantDrift
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_variant_applies_to_the_current_source_and_names_real_test_cells(assignment):
+    tests = set(autograded_cells(assignment))
+    names = [v.name for v in MISTAKES[assignment] + CORRECT[assignment]]
+    assert len(names) == len(set(names)), "variant names repeat"
+    assert MISTAKES[assignment], "every assignment has typical mistakes"
+    for variant in MISTAKES[assignment] + CORRECT[assignment]:
+        answers = variant.answers(assignment)
+        assert answers and all(answers[k] != solutions(assignment)[k] for k in answers)
+        assert variant.loses <= tests, (variant.name, variant.loses - tests)
+    assert all(v.loses for v in MISTAKES[assignment]) and not any(v.loses for v in CORRECT[assignment])
+
+
+def test_a_variant_whose_source_changed_fails_loudly():
+    assignment = assignments()[0]
+    grade_id = next(iter(solutions(assignment)))
+    stale = Variant("stale", {grade_id: [("text that is not in the solution", "x")]})
+    with pytest.raises(VariantDrift, match="occurs 0 times"):
+        stale.answers(assignment)
