@@ -23,6 +23,8 @@ from pathlib import Path, PurePosixPath
 
 _COURSES: dict[str, tuple[Path, object]] = {}
 _LOCK = threading.Lock()
+# one task at a time per process: nbgrader's API sets the student and assignment on a shared course object
+_GRADING = threading.Lock()
 
 
 def safe_relative(name: str) -> PurePosixPath:
@@ -107,7 +109,11 @@ def grade_submission(bundle: dict, digest: str, student: str, files: dict[str, b
         otherwise ``reason``. ``log`` is nbgrader's log (its end).
     """
     root, api = _course(bundle, digest)
-    assignment = bundle["assignment"]
+    with _GRADING:
+        return _grade(root, api, bundle["assignment"], student, files, timestamp)
+
+
+def _grade(root: Path, api, assignment: str, student: str, files: dict[str, bytes], timestamp: str | None) -> dict:
     for area in ("submitted", "autograded", "feedback"):
         shutil.rmtree(root / area / student, ignore_errors=True)
     folder = root / "submitted" / student / assignment
