@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
-from variants import mistakes
 
 from instructor import classgrade
 from instructor.cli import main as course_cli
 from instructor.notebooks import notebook_path, read, reference_submission, solutions, with_answers
+from variants import mistakes
 
 pytestmark = pytest.mark.slow
 A = "t2_convolutions"

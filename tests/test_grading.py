@@ -18,7 +18,6 @@ import re
 
 import nbformat
 import pytest
-from variants import CORRECT, MISTAKES
 
 from instructor.notebooks import (
     RELEASE,
@@ -31,6 +30,7 @@ from instructor.notebooks import (
     reference_submission,
 )
 from instructor.scratch import Course
+from variants import CORRECT, MISTAKES
 
 pytestmark = pytest.mark.slow
 ASSIGNMENTS = assignments()
