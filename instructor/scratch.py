@@ -2,7 +2,7 @@
 
 :class:`Course` copies ``source/`` and the course's ``nbgrader_config.py`` into a
 folder of its own, generates the assignments there (which fills a real SQLite
-gradebook), and takes submissions through autograde, feedback and export.
+gradebook), and takes submissions through plain `nbgrader autograde` and feedback.
 Each student is autograded by a separate ``nbgrader`` process, so a submission
 that breaks nbgrader is reported and the others are still graded.
 """
@@ -135,42 +135,6 @@ class Course:
             return Run(cmd, -1, out + f"\n[course | ERROR] nbgrader did not finish within {timeout:.0f} s")
         return Run(cmd, proc.returncode, proc.stdout)
 
-    @property
-    def exchange(self) -> Path:
-        return self.root / "exchange"
-
-    def _exchange_args(self) -> list[str]:
-        return [f"--Exchange.root={self.exchange}", "--course=cnn-visual-neuroscience"]
-
-    def release(self, assignment: str) -> Run:
-        """Publish an assignment to the course's exchange folder, as ``nbgrader release_assignment`` does."""
-        self.exchange.mkdir(mode=0o777, exist_ok=True)
-        self.exchange.chmod(0o777)
-        return self.nbgrader("release_assignment", assignment, "--force", *self._exchange_args())
-
-    def student_submit(self, student: str, assignment: str, notebook) -> Run:
-        """A student hands in through the exchange: ``nbgrader submit`` from the student's own folder."""
-        home = self.root / "students" / student
-        work = home / assignment
-        work.mkdir(parents=True, exist_ok=True)
-        path = work / self.release_notebook(assignment).name
-        if isinstance(notebook, nbformat.NotebookNode):
-            nbformat.write(notebook, path)
-        else:
-            path.write_text(notebook if isinstance(notebook, str) else notebook.decode())
-        return self.nbgrader(
-            "submit",
-            str(work),
-            f"--student={student}",
-            f"--Exchange.cache={home / '.nbgrader-cache'}",
-            *self._exchange_args(),
-            cwd=home,
-        )
-
-    def collect(self, assignment: str) -> Run:
-        """Collect every submission of ``assignment`` from the exchange into submitted/."""
-        return self.nbgrader("collect", assignment, "--update", *self._exchange_args())
-
     def release_notebook(self, assignment: str) -> Path:
         return notebook_path(assignment, self.root / "release")
 
@@ -219,9 +183,6 @@ class Course:
         return (
             self.root / "feedback" / student / assignment / self.release_notebook(assignment).with_suffix(".html").name
         )
-
-    def export_csv(self, path: Path) -> Run:
-        return self.nbgrader("export", "--to", str(path))
 
     def scores(self, student: str, assignment: str) -> dict[str, float] | None:
         """Score of every graded cell of a student's autograded notebook, or None if not graded."""
