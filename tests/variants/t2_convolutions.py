@@ -2,13 +2,25 @@
 
 from . import Variant
 
-MISTAKES = [
-    Variant(
-        "true_convolution",
-        {
-            "conv2d_by_hand": [
-                (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
+# The instructor's whole solution of the cells some variants replace entirely; like every `old`, it must
+# occur exactly once in the current solution, so a change to source/ makes these variants fail loudly.
+REFERENCE = {
+    "complex_cell_energy": '''def complex_cell_energy(stimuli, even, odd):
+    """Energy-model complex cell: sum of squared responses of a quadrature pair.
+
+    Parameters
+    ----------
+    stimuli : torch.Tensor, (N, 1, H, W)
+    even, odd : torch.Tensor, (K, K)
+
+    Returns
+    -------
+    torch.Tensor, (N, 1, H, W)
+    """
+    K = even.shape[-1]
+    responses = F.conv2d(stimuli, torch.stack([even, odd]).unsqueeze(1), padding=K // 2)
+    return (responses**2).sum(dim=1, keepdim=True)''',
+    "conv2d_by_hand": '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
     """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
 
     Parameters
@@ -37,6 +49,53 @@ MISTAKES = [
             window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
             out[i, j] = (window * kernel).sum()
     return out''',
+    "conv_output_shape": '''def conv_output_shape(h, w, K, padding=0, stride=1):
+    """Height and width of a 2D convolution's output.
+
+    Parameters
+    ----------
+    h, w : int
+        Input height and width in pixels.
+    K : int
+        Kernel size (K x K).
+    padding, stride : int
+
+    Returns
+    -------
+    (int, int)
+    """
+    h_out = (h + 2 * padding - K) // stride + 1
+    w_out = (w + 2 * padding - K) // stride + 1
+    return h_out, w_out''',
+    "convolutional_layer": '''class ConvolutionalLayer(nn.Module):
+    """One convolutional layer with 'same' padding and, optionally, fixed kernels."""
+
+    def __init__(self, c_in=1, c_out=6, K=7, filters=None):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, kernel_size=K, stride=1, padding=K // 2)
+        if filters is not None:
+            with torch.no_grad():
+                self.conv.weight.copy_(torch.as_tensor(filters, dtype=self.conv.weight.dtype))
+                self.conv.bias.zero_()
+
+    def forward(self, s):
+        """Stimuli (N, c_in, H, W) to activations (N, c_out, H, W)."""
+        return self.conv(s)''',
+    "grating_responses": """orientations = [-90, -45, 0, 45, 90]
+stimuli = gratings(orientations)
+layer = ConvolutionalLayer(filters=filter_bank(6, 7)).to(device)
+with torch.no_grad():
+    convout = layer(stimuli.to(device)).cpu()""",
+    "layer_weights": "weights = layer.conv.weight.detach().cpu()",
+}
+
+MISTAKES = [
+    Variant(
+        "true_convolution",
+        {
+            "conv2d_by_hand": [
+                (
+                    REFERENCE["conv2d_by_hand"],
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     kh, kw = kernel.shape
     padded = torch.zeros(image.shape[0] + 2 * padding, image.shape[1] + 2 * padding)
@@ -68,35 +127,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
+                    REFERENCE["conv2d_by_hand"],
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     padding = 0
     kh, kw = kernel.shape
@@ -120,35 +151,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
+                    REFERENCE["conv2d_by_hand"],
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     stride = 1
     kh, kw = kernel.shape
@@ -172,35 +175,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
+                    REFERENCE["conv2d_by_hand"],
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     kh, kw = kernel.shape
     padded = torch.zeros(image.shape[0] + 2 * padding, image.shape[1] + 2 * padding)
@@ -231,35 +206,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
+                    REFERENCE["conv2d_by_hand"],
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     return F.conv2d(image[None, None], kernel[None, None], padding=padding, stride=stride)[0, 0]
 """,
@@ -273,35 +220,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
+                    REFERENCE["conv2d_by_hand"],
                     """from torch.nn.functional import conv2d as c2d
 
 
@@ -318,24 +237,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "conv_output_shape": [
                 (
-                    '''def conv_output_shape(h, w, K, padding=0, stride=1):
-    """Height and width of a 2D convolution's output.
-
-    Parameters
-    ----------
-    h, w : int
-        Input height and width in pixels.
-    K : int
-        Kernel size (K x K).
-    padding, stride : int
-
-    Returns
-    -------
-    (int, int)
-    """
-    h_out = (h + 2 * padding - K) // stride + 1
-    w_out = (w + 2 * padding - K) // stride + 1
-    return h_out, w_out''',
+                    REFERENCE["conv_output_shape"],
                     """def conv_output_shape(h, w, K, padding=0, stride=1):
     return (h + 2 * padding - K) // stride, (w + 2 * padding - K) // stride
 """,
@@ -349,24 +251,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "conv_output_shape": [
                 (
-                    '''def conv_output_shape(h, w, K, padding=0, stride=1):
-    """Height and width of a 2D convolution's output.
-
-    Parameters
-    ----------
-    h, w : int
-        Input height and width in pixels.
-    K : int
-        Kernel size (K x K).
-    padding, stride : int
-
-    Returns
-    -------
-    (int, int)
-    """
-    h_out = (h + 2 * padding - K) // stride + 1
-    w_out = (w + 2 * padding - K) // stride + 1
-    return h_out, w_out''',
+                    REFERENCE["conv_output_shape"],
                     """def conv_output_shape(h, w, K, padding=0, stride=1):
     return (h + 2 * padding - K) / stride + 1, (w + 2 * padding - K) / stride + 1
 """,
@@ -449,11 +334,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "grating_responses": [
                 (
-                    """orientations = [-90, -45, 0, 45, 90]
-stimuli = gratings(orientations)
-layer = ConvolutionalLayer(filters=filter_bank(6, 7)).to(device)
-with torch.no_grad():
-    convout = layer(stimuli.to(device)).cpu()""",
+                    REFERENCE["grating_responses"],
                     """stimuli = gratings([90, 45, 0, -45, -90])
 layer = ConvolutionalLayer(filters=filter_bank(6, 7))
 with torch.no_grad():
@@ -520,7 +401,7 @@ with torch.no_grad():
         {
             "layer_weights": [
                 (
-                    "weights = layer.conv.weight.detach().cpu()",
+                    REFERENCE["layer_weights"],
                     """weights = layer.conv.weight
 """,
                 ),
@@ -533,21 +414,7 @@ with torch.no_grad():
         {
             "complex_cell_energy": [
                 (
-                    '''def complex_cell_energy(stimuli, even, odd):
-    """Energy-model complex cell: sum of squared responses of a quadrature pair.
-
-    Parameters
-    ----------
-    stimuli : torch.Tensor, (N, 1, H, W)
-    even, odd : torch.Tensor, (K, K)
-
-    Returns
-    -------
-    torch.Tensor, (N, 1, H, W)
-    """
-    K = even.shape[-1]
-    responses = F.conv2d(stimuli, torch.stack([even, odd]).unsqueeze(1), padding=K // 2)
-    return (responses**2).sum(dim=1, keepdim=True)''',
+                    REFERENCE["complex_cell_energy"],
                     """def complex_cell_energy(stimuli, even, odd):
     K = even.shape[-1]
     return (F.conv2d(stimuli, even[None, None], padding=K // 2).abs()
@@ -566,35 +433,7 @@ CORRECT = [
         {
             "conv2d_by_hand": [
                 (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
+                    REFERENCE["conv2d_by_hand"],
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     kh, kw = kernel.shape
     padded = torch.nn.functional.pad(image, (padding, padding, padding, padding))
@@ -610,35 +449,7 @@ CORRECT = [
         {
             "conv2d_by_hand": [
                 (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
+                    REFERENCE["conv2d_by_hand"],
                     """import numpy as np
 
 
@@ -659,35 +470,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "conv2d_by_hand": [
                 (
-                    '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
+                    REFERENCE["conv2d_by_hand"],
                     """import sys
 import warnings
 
@@ -743,20 +526,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "convolutional_layer": [
                 (
-                    '''class ConvolutionalLayer(nn.Module):
-    """One convolutional layer with 'same' padding and, optionally, fixed kernels."""
-
-    def __init__(self, c_in=1, c_out=6, K=7, filters=None):
-        super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, kernel_size=K, stride=1, padding=K // 2)
-        if filters is not None:
-            with torch.no_grad():
-                self.conv.weight.copy_(torch.as_tensor(filters, dtype=self.conv.weight.dtype))
-                self.conv.bias.zero_()
-
-    def forward(self, s):
-        """Stimuli (N, c_in, H, W) to activations (N, c_out, H, W)."""
-        return self.conv(s)''',
+                    REFERENCE["convolutional_layer"],
                     """class ConvolutionalLayer(nn.Module):
     def __init__(self, c_in=1, c_out=6, K=7, filters=None):
         super().__init__()
@@ -776,24 +546,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "conv_output_shape": [
                 (
-                    '''def conv_output_shape(h, w, K, padding=0, stride=1):
-    """Height and width of a 2D convolution's output.
-
-    Parameters
-    ----------
-    h, w : int
-        Input height and width in pixels.
-    K : int
-        Kernel size (K x K).
-    padding, stride : int
-
-    Returns
-    -------
-    (int, int)
-    """
-    h_out = (h + 2 * padding - K) // stride + 1
-    w_out = (w + 2 * padding - K) // stride + 1
-    return h_out, w_out''',
+                    REFERENCE["conv_output_shape"],
                     """import numpy as np
 
 

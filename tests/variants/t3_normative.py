@@ -2,6 +2,26 @@
 
 from . import Variant
 
+# The instructor's whole solution of the cells some variants replace entirely; like every `old`, it must
+# occur exactly once in the current solution, so a change to source/ makes these variants fail loudly.
+REFERENCE = {
+    "accuracy": '''def accuracy(probabilities, labels):
+    """Fraction of stimuli where (probability > 0.5) matches the 0/1 label."""
+    return ((probabilities > 0.5).float() == labels).float().mean().item()''',
+    "correlate_rdms": '''def correlate_rdms(rdm1, rdm2):
+    """Pearson correlation of the above-diagonal entries of two (N, N) RDMs."""
+    rdm1, rdm2 = torch.as_tensor(rdm1, dtype=torch.float64), torch.as_tensor(rdm2, dtype=torch.float64)
+    rows, cols = torch.triu_indices(rdm1.shape[0], rdm1.shape[1], offset=1)
+    a, b = rdm1[rows, cols], rdm2[rows, cols]
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / torch.sqrt((a * a).sum() * (b * b).sum()))''',
+    "rdm": '''def rdm(resp):
+    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
+    resp = torch.as_tensor(resp, dtype=torch.float64)
+    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
+    return 1 - z @ z.T / resp.shape[1]''',
+}
+
 MISTAKES = [
     Variant(
         "convnet_without_sigmoid",
@@ -298,9 +318,7 @@ MISTAKES = [
         {
             "accuracy": [
                 (
-                    '''def accuracy(probabilities, labels):
-    """Fraction of stimuli where (probability > 0.5) matches the 0/1 label."""
-    return ((probabilities > 0.5).float() == labels).float().mean().item()''',
+                    REFERENCE["accuracy"],
                     """def accuracy(probabilities, labels):
     return ((probabilities > 0.5).float() == labels).sum().item()
 """,
@@ -314,9 +332,7 @@ MISTAKES = [
         {
             "accuracy": [
                 (
-                    '''def accuracy(probabilities, labels):
-    """Fraction of stimuli where (probability > 0.5) matches the 0/1 label."""
-    return ((probabilities > 0.5).float() == labels).float().mean().item()''',
+                    REFERENCE["accuracy"],
                     """def accuracy(probabilities, labels):
     return (probabilities == labels).float().mean().item()
 """,
@@ -330,11 +346,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    '''def rdm(resp):
-    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
-    resp = torch.as_tensor(resp, dtype=torch.float64)
-    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
-    return 1 - z @ z.T / resp.shape[1]''',
+                    REFERENCE["rdm"],
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     z = (resp - resp.mean(0, keepdim=True)) / resp.std(0, unbiased=False, keepdim=True)
@@ -350,11 +362,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    '''def rdm(resp):
-    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
-    resp = torch.as_tensor(resp, dtype=torch.float64)
-    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
-    return 1 - z @ z.T / resp.shape[1]''',
+                    REFERENCE["rdm"],
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, unbiased=False, keepdim=True)
@@ -370,11 +378,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    '''def rdm(resp):
-    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
-    resp = torch.as_tensor(resp, dtype=torch.float64)
-    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
-    return 1 - z @ z.T / resp.shape[1]''',
+                    REFERENCE["rdm"],
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     return 1 - resp @ resp.T / resp.shape[1]
@@ -389,11 +393,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    '''def rdm(resp):
-    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
-    resp = torch.as_tensor(resp, dtype=torch.float64)
-    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
-    return 1 - z @ z.T / resp.shape[1]''',
+                    REFERENCE["rdm"],
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, keepdim=True)
@@ -409,11 +409,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    '''def rdm(resp):
-    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
-    resp = torch.as_tensor(resp, dtype=torch.float64)
-    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
-    return 1 - z @ z.T / resp.shape[1]''',
+                    REFERENCE["rdm"],
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, unbiased=False, keepdim=True)
@@ -429,13 +425,7 @@ MISTAKES = [
         {
             "correlate_rdms": [
                 (
-                    '''def correlate_rdms(rdm1, rdm2):
-    """Pearson correlation of the above-diagonal entries of two (N, N) RDMs."""
-    rdm1, rdm2 = torch.as_tensor(rdm1, dtype=torch.float64), torch.as_tensor(rdm2, dtype=torch.float64)
-    rows, cols = torch.triu_indices(rdm1.shape[0], rdm1.shape[1], offset=1)
-    a, b = rdm1[rows, cols], rdm2[rows, cols]
-    a, b = a - a.mean(), b - b.mean()
-    return float((a * b).sum() / torch.sqrt((a * a).sum() * (b * b).sum()))''',
+                    REFERENCE["correlate_rdms"],
                     """def correlate_rdms(rdm1, rdm2):
     a, b = torch.as_tensor(rdm1).flatten().double(), torch.as_tensor(rdm2).flatten().double()
     return float(torch.corrcoef(torch.stack([a, b]))[0, 1])
@@ -450,13 +440,7 @@ MISTAKES = [
         {
             "correlate_rdms": [
                 (
-                    '''def correlate_rdms(rdm1, rdm2):
-    """Pearson correlation of the above-diagonal entries of two (N, N) RDMs."""
-    rdm1, rdm2 = torch.as_tensor(rdm1, dtype=torch.float64), torch.as_tensor(rdm2, dtype=torch.float64)
-    rows, cols = torch.triu_indices(rdm1.shape[0], rdm1.shape[1], offset=1)
-    a, b = rdm1[rows, cols], rdm2[rows, cols]
-    a, b = a - a.mean(), b - b.mean()
-    return float((a * b).sum() / torch.sqrt((a * a).sum() * (b * b).sum()))''',
+                    REFERENCE["correlate_rdms"],
                     """def correlate_rdms(rdm1, rdm2):
     rows, cols = torch.triu_indices(len(rdm1), len(rdm1), offset=1)
     a = torch.as_tensor(rdm1)[rows, cols].argsort().argsort().double()
@@ -473,13 +457,7 @@ MISTAKES = [
         {
             "correlate_rdms": [
                 (
-                    '''def correlate_rdms(rdm1, rdm2):
-    """Pearson correlation of the above-diagonal entries of two (N, N) RDMs."""
-    rdm1, rdm2 = torch.as_tensor(rdm1, dtype=torch.float64), torch.as_tensor(rdm2, dtype=torch.float64)
-    rows, cols = torch.triu_indices(rdm1.shape[0], rdm1.shape[1], offset=1)
-    a, b = rdm1[rows, cols], rdm2[rows, cols]
-    a, b = a - a.mean(), b - b.mean()
-    return float((a * b).sum() / torch.sqrt((a * a).sum() * (b * b).sum()))''',
+                    REFERENCE["correlate_rdms"],
                     """def correlate_rdms(rdm1, rdm2):
     rows, cols = torch.triu_indices(len(rdm1), len(rdm1), offset=1)
     a, b = torch.as_tensor(rdm1)[rows, cols].double(), torch.as_tensor(rdm2)[rows, cols].double()
@@ -570,9 +548,7 @@ CORRECT = [
         {
             "accuracy": [
                 (
-                    '''def accuracy(probabilities, labels):
-    """Fraction of stimuli where (probability > 0.5) matches the 0/1 label."""
-    return ((probabilities > 0.5).float() == labels).float().mean().item()''',
+                    REFERENCE["accuracy"],
                     """def accuracy(probabilities, labels):
     import numpy
     p = probabilities.detach().cpu().numpy()
@@ -587,11 +563,7 @@ CORRECT = [
         {
             "rdm": [
                 (
-                    '''def rdm(resp):
-    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
-    resp = torch.as_tensor(resp, dtype=torch.float64)
-    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
-    return 1 - z @ z.T / resp.shape[1]''',
+                    REFERENCE["rdm"],
                     """def rdm(resp):
     import numpy
     return 1 - numpy.corrcoef(numpy.asarray(resp, dtype=float))
@@ -605,11 +577,7 @@ CORRECT = [
         {
             "rdm": [
                 (
-                    '''def rdm(resp):
-    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
-    resp = torch.as_tensor(resp, dtype=torch.float64)
-    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
-    return 1 - z @ z.T / resp.shape[1]''',
+                    REFERENCE["rdm"],
                     """def rdm(resp):
     n, m = resp.shape
     z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, keepdim=True)
@@ -628,13 +596,7 @@ CORRECT = [
         {
             "correlate_rdms": [
                 (
-                    '''def correlate_rdms(rdm1, rdm2):
-    """Pearson correlation of the above-diagonal entries of two (N, N) RDMs."""
-    rdm1, rdm2 = torch.as_tensor(rdm1, dtype=torch.float64), torch.as_tensor(rdm2, dtype=torch.float64)
-    rows, cols = torch.triu_indices(rdm1.shape[0], rdm1.shape[1], offset=1)
-    a, b = rdm1[rows, cols], rdm2[rows, cols]
-    a, b = a - a.mean(), b - b.mean()
-    return float((a * b).sum() / torch.sqrt((a * a).sum() * (b * b).sum()))''',
+                    REFERENCE["correlate_rdms"],
                     """def correlate_rdms(rdm1, rdm2):
     import numpy
     a, b = numpy.asarray(rdm1, dtype=float), numpy.asarray(rdm2, dtype=float)

@@ -2,6 +2,23 @@
 
 from . import Variant
 
+# The instructor's whole solution of the cells some variants replace entirely; like every `old`, it must
+# occur exactly once in the current solution, so a change to source/ makes these variants fail loudly.
+REFERENCE = {
+    "kernel_change": '''def kernel_change(initial, fitted):
+    """Relative Euclidean change of each output channel's kernel, (c_out,)."""
+    initial, fitted = torch.as_tensor(initial, dtype=torch.float64), torch.as_tensor(fitted, dtype=torch.float64)
+    return (fitted - initial).flatten(1).norm(dim=1) / initial.flatten(1).norm(dim=1)''',
+    "penalty": '''def penalty(weights, l1, l2):
+    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
+    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+    "tuning_correlation": '''def tuning_correlation(pred, resp):
+    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
+    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
+    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
+    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+}
+
 MISTAKES = [
     Variant(
         "encoding_relu_at_the_output",
@@ -121,9 +138,7 @@ MISTAKES = [
         {
             "penalty": [
                 (
-                    '''def penalty(weights, l1, l2):
-    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
-    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+                    REFERENCE["penalty"],
                     """def penalty(weights, l1, l2):
     return l1 * weights.abs().mean() + l2 * (weights**2).mean()
 """,
@@ -137,9 +152,7 @@ MISTAKES = [
         {
             "penalty": [
                 (
-                    '''def penalty(weights, l1, l2):
-    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
-    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+                    REFERENCE["penalty"],
                     """def penalty(weights, l1, l2):
     return l1 * weights.abs().sum() + l2 * weights.norm()
 """,
@@ -153,9 +166,7 @@ MISTAKES = [
         {
             "penalty": [
                 (
-                    '''def penalty(weights, l1, l2):
-    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
-    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+                    REFERENCE["penalty"],
                     """def penalty(weights, l1, l2):
     return l2 * weights.abs().sum() + l1 * (weights**2).sum()
 """,
@@ -169,11 +180,7 @@ MISTAKES = [
         {
             "tuning_correlation": [
                 (
-                    '''def tuning_correlation(pred, resp):
-    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
-    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
-    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
-    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+                    REFERENCE["tuning_correlation"],
                     """def tuning_correlation(pred, resp):
     pred, resp = pred - pred.mean(1, keepdim=True), resp - resp.mean(1, keepdim=True)
     return (pred * resp).sum(1) / torch.sqrt((pred**2).sum(1) * (resp**2).sum(1))
@@ -188,11 +195,7 @@ MISTAKES = [
         {
             "tuning_correlation": [
                 (
-                    '''def tuning_correlation(pred, resp):
-    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
-    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
-    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
-    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+                    REFERENCE["tuning_correlation"],
                     """def tuning_correlation(pred, resp):
     return (pred * resp).sum(0) / torch.sqrt((pred**2).sum(0) * (resp**2).sum(0))
 """,
@@ -206,11 +209,7 @@ MISTAKES = [
         {
             "tuning_correlation": [
                 (
-                    '''def tuning_correlation(pred, resp):
-    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
-    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
-    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
-    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+                    REFERENCE["tuning_correlation"],
                     """def tuning_correlation(pred, resp):
     pred, resp = pred - pred.mean(0), resp - resp.mean(0)
     return ((pred * resp).sum(0) / torch.sqrt((pred**2).sum(0) * (resp**2).sum(0))).mean()
@@ -225,10 +224,7 @@ MISTAKES = [
         {
             "kernel_change": [
                 (
-                    '''def kernel_change(initial, fitted):
-    """Relative Euclidean change of each output channel's kernel, (c_out,)."""
-    initial, fitted = torch.as_tensor(initial, dtype=torch.float64), torch.as_tensor(fitted, dtype=torch.float64)
-    return (fitted - initial).flatten(1).norm(dim=1) / initial.flatten(1).norm(dim=1)''',
+                    REFERENCE["kernel_change"],
                     """def kernel_change(initial, fitted):
     return (fitted - initial).flatten(1).norm(dim=1)
 """,
@@ -242,10 +238,7 @@ MISTAKES = [
         {
             "kernel_change": [
                 (
-                    '''def kernel_change(initial, fitted):
-    """Relative Euclidean change of each output channel's kernel, (c_out,)."""
-    initial, fitted = torch.as_tensor(initial, dtype=torch.float64), torch.as_tensor(fitted, dtype=torch.float64)
-    return (fitted - initial).flatten(1).norm(dim=1) / initial.flatten(1).norm(dim=1)''',
+                    REFERENCE["kernel_change"],
                     """def kernel_change(initial, fitted):
     return ((fitted - initial).norm() / initial.norm()).repeat(len(initial))
 """,
@@ -287,9 +280,7 @@ CORRECT = [
         {
             "penalty": [
                 (
-                    '''def penalty(weights, l1, l2):
-    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
-    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
+                    REFERENCE["penalty"],
                     """def penalty(weights, l1, l2):
     return l1 * torch.norm(weights, p=1) + l2 * torch.norm(weights) ** 2
 """,
@@ -302,11 +293,7 @@ CORRECT = [
         {
             "tuning_correlation": [
                 (
-                    '''def tuning_correlation(pred, resp):
-    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
-    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
-    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
-    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
+                    REFERENCE["tuning_correlation"],
                     """def tuning_correlation(pred, resp):
     import numpy
     p, r = numpy.asarray(pred, dtype=float), numpy.asarray(resp, dtype=float)
@@ -321,10 +308,7 @@ CORRECT = [
         {
             "kernel_change": [
                 (
-                    '''def kernel_change(initial, fitted):
-    """Relative Euclidean change of each output channel's kernel, (c_out,)."""
-    initial, fitted = torch.as_tensor(initial, dtype=torch.float64), torch.as_tensor(fitted, dtype=torch.float64)
-    return (fitted - initial).flatten(1).norm(dim=1) / initial.flatten(1).norm(dim=1)''',
+                    REFERENCE["kernel_change"],
                     """def kernel_change(initial, fitted):
     return torch.stack([torch.linalg.norm(b - a) / torch.linalg.norm(a)
                         for a, b in zip(initial, fitted)])
