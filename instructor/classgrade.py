@@ -28,7 +28,7 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,13 +81,11 @@ def course_config(root: Path, db_url: str | None = None):
     return config
 
 
-def db_url_of(root: Path, db_url: str | None = None) -> str:
-    """The gradebook URL the course uses: ``db_url``, else the configured one, else SQLite in the course."""
-    if db_url:
-        return db_url
+def db_url_of(config) -> str:
+    """The gradebook URL of a course configuration (:func:`course_config`): its db_url, else SQLite in the course."""
     from nbgrader.coursedir import CourseDirectory
 
-    return CourseDirectory(config=course_config(root)).db_url
+    return CourseDirectory(config=config).db_url
 
 
 def _digest(*parts: bytes) -> str:
@@ -268,7 +266,6 @@ def grade(
     db_url: str | None = None,
     force: bool = False,
     progress: bool | None = None,
-    on_result: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Grade every submission of ``assignment`` that is new, changed or not graded yet.
 
@@ -287,8 +284,6 @@ def grade(
         Grade again what was graded already.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
-    on_result : callable, optional
-        Called with each :class:`Outcome` as soon as it is recorded.
 
     Returns
     -------
@@ -301,7 +296,7 @@ def grade(
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own SQLAlchemy usage
     root = Path(root).resolve()
     config = course_config(root, db_url)
-    db_url = db_url_of(root, db_url)
+    db_url = db_url_of(config)
     with Gradebook(db_url) as gb:
         try:
             gb.find_assignment(assignment)
@@ -329,9 +324,6 @@ def grade(
             outcomes.append(Outcome(student, assignment, "unchanged", notes=notes))
             continue
         tasks.append((student, files, timestamp, fingerprint, notes))
-    for outcome in outcomes:
-        if on_result:
-            on_result(outcome)
     if not tasks:
         return _with_scores(db_url, outcomes)
 
@@ -389,8 +381,6 @@ def grade(
                 outcome.seconds = time.monotonic() - started
                 outcomes.append(outcome)
                 bar.update()
-                if on_result:
-                    on_result(outcome)
         finally:
             bar.close()
             for future in futures:

@@ -82,7 +82,9 @@ def cmd_grade(args) -> int:
         print("course: interrupted; finished results are kept: run the same command again to grade the rest")
         return 130
     print(classgrade.format_outcomes(outcomes))
-    rows = classgrade.export_csv(classgrade.db_url_of(args.root, args.db), args.root / "grades.csv")
+    rows = classgrade.export_csv(
+        classgrade.db_url_of(classgrade.course_config(args.root, args.db)), args.root / "grades.csv"
+    )
     print(f"course: grades.csv: {rows} submission(s); feedback HTML in feedback/<student>/{args.assignment}/")
     status = 0
     if args.release_feedback:
@@ -108,7 +110,7 @@ def cmd_feedback(args) -> int:
 def cmd_export(args) -> int:
     from . import classgrade
 
-    rows = classgrade.export_csv(classgrade.db_url_of(args.root, args.db), Path(args.to))
+    rows = classgrade.export_csv(classgrade.db_url_of(classgrade.course_config(args.root, args.db)), Path(args.to))
     print(f"course: wrote {rows} submission(s) to {args.to}")
     return 0
 
