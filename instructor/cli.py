@@ -118,7 +118,8 @@ def cmd_export(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import main as demo
 
-    return demo(Path(args.folder), sandbox={"on": True, "off": False, "auto": None}[args.sandbox], workers=args.workers)
+    sandbox = {"on": True, "off": False, "auto": None}[args.sandbox]
+    return demo(Path(args.folder), sandbox=sandbox, workers=args.workers, only=args.assignments)
 
 
 def _workers(text: str) -> int:
@@ -166,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--folder", default="_course", help="the scratch course folder (replaced)")
     p.add_argument("--sandbox", choices=["auto", "on", "off"], default="auto", help="grade in the sandbox")
     p.add_argument("--workers", type=_workers)
+    p.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     p.set_defaults(run=cmd_demo)
     return top
 

@@ -89,10 +89,18 @@ def check_release(course: Course, names: list[str]) -> list[str]:
     return stale
 
 
-def main(root: Path = SCRATCH, sandbox: bool | None = None, workers: int | None = None) -> int:
-    """Run the demo in the scratch course ``root``; 0 when everything worked as it should."""
+def main(
+    root: Path = SCRATCH, sandbox: bool | None = None, workers: int | None = None, only: list[str] | None = None
+) -> int:
+    """Run the demo in the scratch course ``root`` (on the assignments ``only``, default all); 0 when it worked."""
     start = time.monotonic()
     names = assignments()
+    if only:
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            print(f"course: no such assignment(s) {unknown}; there are {names}", file=sys.stderr)
+            return 2
+        names = [name for name in names if name in only]
     print(f"course: generating {len(names)} assignment(s) in {_show(root)}/: {', '.join(names)}", flush=True)
     course = Course.create(root, names, sandbox=sandbox)
     print(sandbox_banner(course.sandboxed), flush=True)

@@ -10,6 +10,14 @@ import pytest
 
 matplotlib.use("Agg")
 
+# Under pytest-xdist every test worker runs kernels (nbmake, nbgrader) side by side: give each worker's
+# kernels its share of the cores, as Dask's worker processes do, instead of letting every PyTorch and
+# OpenMP pool take all of them (oversubscribed, the T4 batch ran 3x slower on 2 cores).
+_XDIST_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _XDIST_WORKERS > 1:
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, str(max(1, (os.cpu_count() or 1) // _XDIST_WORKERS)))
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

