@@ -1,84 +1,111 @@
-"""`make bench`: what grading and the course's building blocks cost on this machine.
+"""`make bench`: what grading a class and the course's building blocks cost on this machine.
 
-Reports seconds per autograded submission of Tutorial 2 (the reference answers)
-next to nbgrader's floor on the same machine: an assignment whose only cells
-import the same libraries and pass one trivial test. Both are measured with the
-grading sandbox and without it (when bubblewrap is installed), so the sandbox's
-cost is visible. Wall-clock times; the best of ``--repeats`` runs.
+Class grading, side by side in one run on the same ``--students`` Tutorial 2
+submissions (a third each: the reference answers, half of them, the untouched
+release):
+
+* **sequential**: plain ``nbgrader autograde <assignment> --student <id>``, one
+  nbgrader process per student, one student after another (nbgrader's own way);
+* **course grade**: :func:`instructor.classgrade.grade` with the default workers
+  (one per core), once in the grading sandbox and once without it, so the
+  sandbox's cost is visible.
+
+Each prints seconds per submission (wall clock, cluster start included), and the
+ratios; the scores of every student must agree between the runs. From the
+sandboxed ``course grade`` figure it projects a class of 2,000 students x 4
+assignments on this machine and on 10 machines of 8 cores (Tutorial 2's cost
+per submission; the heavier assignments cost more, see the README).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 import torch.nn.functional as F
 
 from grading import sandbox
 from helpers.filters import filter_bank
 from helpers.stimuli import gratings
-from instructor.notebooks import notebook_path, read, reference_submission
+from instructor import classgrade
+from instructor.notebooks import RELEASE, notebook_path, read, reference_submission, solutions, with_answers
 from instructor.scratch import Course
 
-FLOOR = "floor"
+ASSIGNMENT = "t2_convolutions"
 
 
-def _floor_notebook() -> nbformat.NotebookNode:
-    """An assignment that only runs T2's setup cell and one trivial test."""
-    setup = next(c for c in read(notebook_path("t2_convolutions")).cells if c.cell_type == "code")
-    test = nbformat.v4.new_code_cell('"""Trivial."""\nassert True')
-    test.metadata["nbgrader"] = {
-        "grade": True,
-        "grade_id": "trivial",
-        "locked": True,
-        "points": 1,
-        "schema_version": 3,
-        "solution": False,
-    }
-    nb = nbformat.v4.new_notebook(cells=[nbformat.from_dict(setup), test])
-    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    return nb
+def class_of(n: int) -> dict[str, object]:
+    """``n`` Tutorial 2 submissions: reference answers, half of the answers, the untouched release, in turn."""
+    release = read(notebook_path(ASSIGNMENT, RELEASE))
+    answers = solutions(ASSIGNMENT)
+    half = dict(list(answers.items())[: len(answers) // 2])
+    kinds = {"full": reference_submission(ASSIGNMENT), "half": with_answers(release, half), "blank": release}
+    return {f"s{i:03d}-{kind}": kinds[kind] for i, kind in zip(range(n), list(kinds) * n, strict=False)}
 
 
-def _time_grading(course: Course, assignment: str, notebook, repeats: int) -> list[float]:
-    times = []
-    for i in range(repeats):
-        student = f"bench{i}"
-        course.submit(student, assignment, notebook)
+def _course(tmp: str, name: str, students: dict, sandboxed: bool) -> Course:
+    course = Course.create(Path(tmp) / name, [ASSIGNMENT], sandbox=sandboxed)
+    for student, notebook in students.items():
+        course.submit(student, ASSIGNMENT, notebook)
+    return course
+
+
+def _all_scores(course: Course, students: dict) -> dict[str, dict[str, float] | None]:
+    return {student: course.scores(student, ASSIGNMENT) for student in students}
+
+
+def bench_class(n: int) -> tuple[list[tuple[str, float]], float]:
+    """Rows of (what, seconds per submission) and the sandboxed ``course grade`` cost per submission."""
+    students = class_of(n)
+    sandboxed = sandbox.available()
+    rows, scores = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        course = _course(tmp, "sequential", students, sandboxed)
         start = time.perf_counter()
-        graded = course.grade(student, assignment)
-        times.append(time.perf_counter() - start)
-        if graded.scores is None:
-            raise RuntimeError(f"{assignment} was not graded: {graded.problem}")
-    return times
-
-
-def bench_grading(repeats: int) -> list[tuple[str, float]]:
-    rows = []
-    modes = [False, True] if sandbox.available() else [False]
-    for sandboxed in modes:
-        with tempfile.TemporaryDirectory() as tmp:
-            course = Course.create(Path(tmp) / "course", ["t2_convolutions"], sandbox=sandboxed)
-            floor_dir = course.root / "source" / FLOOR
-            floor_dir.mkdir(parents=True)
-            nbformat.write(_floor_notebook(), floor_dir / f"{FLOOR}.ipynb")
-            run = course.nbgrader("generate_assignment", FLOOR, "--force")
+        for student in students:
+            run = course.autograde(student, ASSIGNMENT)
             if not run.ok:
-                raise RuntimeError(run.output)
-            label = "sandboxed" if sandboxed else "unsandboxed"
-            floor = _time_grading(course, FLOOR, read(course.release_notebook(FLOOR)), repeats)
-            t2 = _time_grading(course, "t2_convolutions", reference_submission("t2_convolutions"), repeats)
-            rows.append((f"autograde floor (imports only), {label}", min(floor)))
-            rows.append((f"autograde t2_convolutions reference, {label}", min(t2)))
-            rows.append((f"  t2 minus floor, {label}", min(t2) - min(floor)))
-            print(
-                f"bench: {label}: floor {statistics.median(floor):.1f} s, t2 {statistics.median(t2):.1f} s", flush=True
-            )
-    return rows
+                raise RuntimeError(f"nbgrader autograde failed for {student}:\n{run.output[-2000:]}")
+        sequential = (time.perf_counter() - start) / n
+        scores["sequential"] = _all_scores(course, students)
+        label = "sandboxed" if sandboxed else "unsandboxed"
+        rows.append((f"nbgrader autograde, one process per student, {label}", sequential))
+        print(f"bench: sequential nbgrader: {sequential:.2f} s per submission", flush=True)
+        parallel = {}
+        for mode in [True, False] if sandboxed else [False]:
+            course = _course(tmp, f"parallel-{mode}", students, mode)
+            start = time.perf_counter()
+            outcomes = classgrade.grade(course.root, ASSIGNMENT, progress=False)
+            parallel[mode] = (time.perf_counter() - start) / n
+            failed = [o for o in outcomes if o.status != "graded"]
+            if failed:
+                raise RuntimeError(f"course grade did not grade {failed}")
+            scores[f"course grade {mode}"] = _all_scores(course, students)
+            label = "sandboxed" if mode else "unsandboxed"
+            rows.append((f"course grade, {os.cpu_count()} workers, {label}", parallel[mode]))
+            print(f"bench: course grade ({label}): {parallel[mode]:.2f} s per submission", flush=True)
+    reference = scores["sequential"]
+    for name, got in scores.items():
+        if got != reference:
+            raise RuntimeError(f"{name} gave other scores than sequential nbgrader autograde")
+    graded = parallel[sandboxed]
+    rows.append(("  ratio course grade / sequential (target <= 0.5)", graded / sequential))
+    if sandboxed:
+        rows.append(("  ratio sandboxed / unsandboxed course grade (target <= 1.1)", parallel[True] / parallel[False]))
+    return rows, graded
+
+
+def projections(per_submission: float, cores_here: int) -> list[tuple[str, float]]:
+    """Hours for 2,000 students x 4 assignments, from seconds per submission measured on ``cores_here`` cores."""
+    core_seconds = per_submission * cores_here  # each core grades one submission at a time
+    total = 2000 * 4
+    return [
+        (f"  projected hours, 8,000 gradings, this machine ({cores_here} cores)", total * per_submission / 3600),
+        ("  projected hours, 8,000 gradings, 10 machines x 8 cores", total * core_seconds / 80 / 3600),
+    ]
 
 
 def _best_of(fn, repeats: int = 5) -> float:
@@ -92,20 +119,23 @@ def _best_of(fn, repeats: int = 5) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2, help="autograde runs per measurement (best is shown)")
+    parser.add_argument("--students", type=int, default=42, help="submissions in the benchmark class (default 42)")
     args = parser.parse_args()
+    if args.students < 3:
+        parser.error("--students: at least 3 (one of each kind)")
     angles = list(range(0, 180, 5))
     rows = [
         ("gratings(36 angles)", _best_of(lambda: gratings(angles))),
         ("filter_bank(6, 7)", _best_of(lambda: filter_bank(6, 7))),
         ("conv2d 36 x 6 x 48 x 64", _best_of(lambda: F.conv2d(gratings(angles), filter_bank(), padding=3))),
     ]
-    rows += bench_grading(args.repeats)
-    print(f"\n{'what':<52}{'seconds':>10}")
-    for name, seconds in rows:
-        print(f"{name:<52}{seconds:>10.3f}")
+    class_rows, per_submission = bench_class(args.students)
+    rows += class_rows + projections(per_submission, os.cpu_count() or 1)
+    print(f"\n{'what (seconds; per submission for grading)':<72}{'value':>10}")
+    for name, value in rows:
+        print(f"{name:<72}{value:>10.3f}")
     if not sandbox.available():
-        print("(bubblewrap is not installed: the sandboxed rows are missing)")
+        print("(bubblewrap is not installed: grading ran without the sandbox)")
 
 
 if __name__ == "__main__":
