@@ -116,6 +116,56 @@ def gabor(
     return torch.from_numpy(_normalise(gaussian(K, sigma) * carrier).astype(np.float32))
 
 
+def quadrature_pair(
+    K: int = 31, theta: float = 0.0, wavelength: float = 17.6, sigma: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """An even and an odd Gabor kernel in quadrature, from one complex Gabor.
+
+    The complex Gabor ``g = G * exp(2j * pi * u / wavelength)``, with ``G`` the
+    Gaussian envelope and ``u = x cos(theta) + y sin(theta)``, gives the even
+    kernel (its real part, minus the multiple of ``G`` that makes it zero-mean,
+    so it ignores uniform light) and the odd kernel (its imaginary part,
+    zero-mean by symmetry). Each is then scaled so that its response to a
+    sinusoidal grating of period ``wavelength`` at orientation ``theta`` has
+    amplitude 1. The two responses to such a grating of phase ``phi`` are then
+    ``cos(phi)`` and ``sin(phi)`` (up to sign), so the sum of their squares is
+    1 at every phase: the energy model's phase invariance.
+
+    Parameters
+    ----------
+    K : int
+        Kernel size in pixels, odd.
+    theta : float
+        Orientation in degrees, as in :func:`gabor`.
+    wavelength : float
+        Carrier period in pixels; the default is the period of
+        :func:`helpers.stimuli.grating` at its default ``sf`` and ``res``.
+    sigma : float, optional
+        Envelope standard deviation in pixels; default ``0.4 * wavelength``
+        (about one cycle per two standard deviations). With this envelope the
+        two kernels' L2 norms agree within a few percent.
+
+    Returns
+    -------
+    even, odd : torch.Tensor, each (K, K), float32
+    """
+    if K % 2 == 0:
+        raise ValueError(f"K must be odd (a kernel with a centre pixel), got {K!r}")
+    if wavelength <= 0:
+        raise ValueError(f"wavelength must be positive, got {wavelength!r}")
+    sigma = 0.4 * wavelength if sigma is None else sigma
+    x, y = _kernel_grid(K)
+    t = np.deg2rad(theta)
+    u = x * np.cos(t) + y * np.sin(t)
+    envelope = gaussian(K, sigma)
+    g = envelope * np.exp(2j * np.pi * u / wavelength)
+    even = g.real - envelope * (g.real.sum() / envelope.sum())
+    odd = g.imag
+    probe = np.exp(-2j * np.pi * u / wavelength)  # the response's amplitude to the preferred sinusoid
+    pair = [k / np.abs((k * probe).sum()) for k in (even, odd)]
+    return tuple(torch.from_numpy(k.astype(np.float32)) for k in pair)
+
+
 def gabor_orientations(out_channels: int = 6) -> np.ndarray:
     """Orientations in degrees of the Gabor channels 2.. of :func:`filter_bank`."""
     if out_channels < 3:

@@ -45,10 +45,18 @@ def _screen_coordinates(res: float) -> tuple[np.ndarray, np.ndarray]:
     return np.meshgrid(x, y)
 
 
+WAVEFORMS = ("square", "sine")
+
+
 def grating(
-    angle: float, sf: float = 1 / 28, res: float = 0.1, patch: bool = False, phase: float = 0.0
+    angle: float,
+    sf: float = 1 / 28,
+    res: float = 0.1,
+    patch: bool = False,
+    phase: float = 0.0,
+    waveform: str = "square",
 ) -> torch.Tensor:
-    """A binarised (square-wave) grating at one orientation.
+    """A grating at one orientation: binarised (square-wave) by default, or sinusoidal.
 
     Parameters
     ----------
@@ -70,19 +78,26 @@ def grating(
     phase : float
         Extra phase of the carrier in radians (0 by default); ``pi`` swaps the
         bright and dark stripes.
+    waveform : {"square", "sine"}
+        "square" (the default, as in the recordings' stimuli): the sign of the
+        carrier, which also contains odd harmonics (3, 5, ... times ``sf``);
+        "sine": the carrier itself, a single spatial frequency.
 
     Returns
     -------
     stimulus : torch.Tensor, (H, W), float32
-        Values are -0.5 and +0.5 (and 0 outside the disc when ``patch``).
+        Square: values -0.5 and +0.5; sine: ``0.5 * cos(...)`` in [-0.5, 0.5]
+        (and 0 outside the disc when ``patch``).
     """
     if sf <= 0:
         raise ValueError(f"sf must be positive, got {sf!r}")
+    if waveform not in WAVEFORMS:
+        raise ValueError(f"waveform must be one of {WAVEFORMS}, got {waveform!r}")
     x, y = _screen_coordinates(res)
     theta = np.deg2rad(angle)
     phase = phase + (0.1 if patch else 0.0)
     carrier = np.cos(sf * (x * np.cos(theta) + y * np.sin(theta)) + phase)
-    image = np.where(carrier >= 0, 0.5, -0.5)
+    image = np.where(carrier >= 0, 0.5, -0.5) if waveform == "square" else 0.5 * carrier
     if patch:
         cx, cy = 0.75 * SCREEN_WIDTH, 0.5 * SCREEN_HEIGHT
         radius = SCREEN_WIDTH / 6
@@ -91,7 +106,12 @@ def grating(
 
 
 def gratings(
-    angles: Iterable[float], sf: float = 1 / 28, res: float = 0.1, patch: bool = False, phase: float = 0.0
+    angles: Iterable[float],
+    sf: float = 1 / 28,
+    res: float = 0.1,
+    patch: bool = False,
+    phase: float = 0.0,
+    waveform: str = "square",
 ) -> torch.Tensor:
     """A batch of gratings, one per angle, ready for a convolutional layer.
 
@@ -99,15 +119,16 @@ def gratings(
     ----------
     angles : iterable of float
         Orientations in degrees (see :func:`grating`).
-    sf, res, patch, phase
+    sf, res, patch, phase, waveform
         As in :func:`grating`.
 
     Returns
     -------
     stimuli : torch.Tensor, (N, 1, H, W), float32
-        ``stimuli[i, 0]`` is ``grating(angles[i], sf, res, patch, phase)``.
+        ``stimuli[i, 0]`` is ``grating(angles[i], sf, res, patch, phase, waveform)``.
     """
     angles = list(angles)
     if not angles:
         raise ValueError("angles must contain at least one orientation")
-    return torch.stack([grating(a, sf=sf, res=res, patch=patch, phase=phase) for a in angles]).unsqueeze(1)
+    images = [grating(a, sf=sf, res=res, patch=patch, phase=phase, waveform=waveform) for a in angles]
+    return torch.stack(images).unsqueeze(1)

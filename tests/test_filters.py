@@ -97,3 +97,21 @@ def test_centre_surround_channels_are_untuned():
 def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_quadrature_pair_is_zero_mean_even_and_odd():
+    from helpers.filters import quadrature_pair
+
+    even, odd = quadrature_pair(21, theta=30.0, wavelength=9.0)
+    assert even.shape == odd.shape == (21, 21)
+    assert abs(float(even.sum())) < 1e-4 and abs(float(odd.sum())) < 1e-4
+    assert torch.allclose(even, even.flip(0, 1), atol=1e-6)  # symmetric about the centre
+    assert torch.allclose(odd, -odd.flip(0, 1), atol=1e-6)  # antisymmetric
+
+
+@pytest.mark.parametrize("bad", [{"K": 30}, {"wavelength": 0.0}])
+def test_quadrature_pair_rejects_bad_arguments(bad):
+    from helpers.filters import quadrature_pair
+
+    with pytest.raises(ValueError):
+        quadrature_pair(**bad)

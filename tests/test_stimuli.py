@@ -87,3 +87,14 @@ def test_bad_arguments_raise(kwargs):
 def test_empty_batch_raises():
     with pytest.raises(ValueError, match="at least one"):
         gratings([])
+
+
+def test_sine_grating_is_the_square_gratings_carrier():
+    square, sine = grating(30.0), grating(30.0, waveform="sine")
+    assert float(sine.abs().max()) <= 0.5 and float(sine.min()) < -0.45
+    assert torch.equal(torch.where(sine >= 0, 0.5, -0.5), square)
+
+
+def test_unknown_waveform_is_an_error():
+    with pytest.raises(ValueError, match="waveform"):
+        grating(0.0, waveform="triangle")

@@ -1,0 +1,104 @@
+"""Quantitative statements of the notebooks, checked against what the course's own code computes.
+
+A notebook cell that makes such a statement names its test here in an HTML comment
+(``<!-- claims: tests/test_claims.py::<test name> -->``, invisible when rendered);
+``test_every_claim_in_a_notebook_names_a_test_here`` keeps those names honest.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers.filters import filter_bank, gabor_orientations, quadrature_pair
+from helpers.stimuli import gratings
+from helpers.widgets import SLIDER_ANGLES, gabor_match, orientation_tuning
+from instructor.notebooks import ROOT
+
+PERIOD = 2 * np.pi * 28 * 0.1  # the default grating's period in pixels (sf = 1/28 per screen pixel, res = 0.1)
+SHIFTS = np.linspace(0, 2 * np.pi, 13)
+
+
+def _spread(values: torch.Tensor) -> float:
+    return float((values.max() - values.min()) / values.max())
+
+
+def _centre_responses(theta: float, waveform: str, even, odd) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rectified even response, energy) at the image centre while the grating's phase steps through a period."""
+    shifted = torch.cat([gratings([theta], phase=p, waveform=waveform) for p in SHIFTS])
+    K = even.shape[-1]
+    responses = F.conv2d(shifted, torch.stack([even, odd]).unsqueeze(1), padding=K // 2)[:, :, 24, 32]
+    return responses[:, 0].relu(), (responses**2).sum(dim=1)
+
+
+@pytest.mark.parametrize("theta", [0.0, 30.0, 45.0, 90.0])
+def test_energy_model_is_phase_invariant(theta):
+    """T2 B.2: the simple cell swings from 0 to its maximum; the energy is flat for a sinusoidal grating
+    and varies by a few percent (< 5%) for the square-wave one; the pair's norms agree within 5%."""
+    even, odd = quadrature_pair(31, theta=theta, wavelength=17.6)
+    simple, energy = _centre_responses(theta, "sine", even, odd)
+    assert float(simple.min()) == 0 and _spread(simple) == 1.0
+    assert _spread(energy) < 0.01, _spread(energy)
+    _, square = _centre_responses(theta, "square", even, odd)
+    assert _spread(square) < 0.05, _spread(square)
+    assert abs(float(even.norm() / odd.norm()) - 1) < 0.05
+
+
+def test_the_old_pair_was_not_in_quadrature():
+    """The claim test can fail: peak-normalised, mean-removed Gabors of different phase are no quadrature pair."""
+    from helpers.filters import gabor
+
+    even = gabor(15, theta=0, wavelength=17.6, phase=0.0, sigma=4.0)
+    odd = gabor(15, theta=0, wavelength=17.6, phase=np.pi / 2, sigma=4.0)
+    _, energy = _centre_responses(0.0, "square", even, odd)
+    assert _spread(energy) > 0.3
+
+
+@pytest.mark.parametrize("theta", [0.0, 30.0, 45.0, 90.0])
+def test_a_gabor_responds_most_at_the_gratings_period(theta):
+    """T2 demo 3.5 (Gabor explorer): the response peaks at the grating's period (17.6 px) and falls to under
+    half of the peak at 8 and at 28 px."""
+    wavelengths = np.arange(4.0, 30.5, 0.5)
+    match = np.array([gabor_match(theta, w)[2] for w in wavelengths])
+    best = wavelengths[match.argmax()]
+    assert abs(best - PERIOD) <= 1.0, (best, PERIOD)
+    assert match.max() > 0.9  # close to the largest response any stimulus could give
+    for far in (8.0, 28.0):
+        assert match[wavelengths == far][0] < 0.5 * match.max(), far
+
+
+def test_centre_surround_channels_are_untuned_and_gabors_tuned():
+    """T2 demo 3.5 (orientation explorer): centre-surround responses change by under 15% with orientation;
+    each Gabor channel responds most near its own orientation and under a third of that at the orthogonal one."""
+    tuning = orientation_tuning(filter_bank(6, 7), SLIDER_ANGLES)
+    for channel in (0, 1):
+        assert float(tuning[channel].min() / tuning[channel].max()) > 0.85, tuning[channel]
+    angles = np.asarray(SLIDER_ANGLES, dtype=float)
+    for channel, own in enumerate(gabor_orientations(6), start=2):
+
+        def at(angle, row=tuning[channel]):
+            distance = np.abs((angles - angle + 90) % 180 - 90)  # orientation difference, degrees
+            return float(row[distance.argmin()])
+
+        best = angles[int(tuning[channel].argmax())]
+        assert abs((best - own + 90) % 180 - 90) <= 10, (channel, best, own)
+        assert at(own + 90) < at(own) / 3, (channel, at(own + 90), at(own))
+
+
+def _claims_in_notebooks() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((ROOT / "source").glob("*/*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for name in re.findall(r"claims: tests/test_claims\.py::(\w+)", path.read_text()):
+            found.append((path.name, name))
+    return found
+
+
+def test_every_claim_in_a_notebook_names_a_test_here():
+    claims = _claims_in_notebooks()
+    assert claims, "no notebook names a claim test"
+    missing = [(nb, name) for nb, name in claims if not callable(globals().get(name))]
+    assert not missing, f"notebooks name claim tests that do not exist: {missing}"
