@@ -27,3 +27,15 @@ def test_a_variant_whose_source_changed_fails_loudly():
     stale = Variant("stale", {grade_id: [("text that is not in the solution", "x")]})
     with pytest.raises(VariantDrift, match="occurs 0 times"):
         stale.answers(assignment)
+
+
+def test_a_whole_cell_replacement_stands_alone():
+    from variants import WHOLE
+
+    assignment = assignments()[0]
+    grade_id = next(iter(solutions(assignment)))
+    whole = Variant("whole", {grade_id: [(WHOLE, "answer = 42")]})
+    assert whole.answers(assignment) == {grade_id: "answer = 42"}
+    mixed = Variant("mixed", {grade_id: [(WHOLE, "answer = 42"), ("answer", "x")]})
+    with pytest.raises(VariantDrift, match="only replacement"):
+        mixed.answers(assignment)

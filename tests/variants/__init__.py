@@ -7,6 +7,10 @@ replacements, each ``old`` occurring exactly once in that solution. Because the 
 applied to the current source, a variant cannot drift from the reference answer: when the
 source changes under it, applying it fails with a message naming the variant.
 
+An ``old`` of :data:`WHOLE` replaces the whole solution cell: for another implementation
+written from scratch (or a mistake that is one), which stands on its own and so cannot
+drift; it must be the cell's only replacement.
+
 ``loses`` names the autograded test cells (grade_ids) that must score 0; every other test
 cell must keep full marks. A variant with an empty ``loses`` is another correct answer.
 """
@@ -17,6 +21,8 @@ import importlib
 from dataclasses import dataclass, field
 
 from instructor.notebooks import assignments, solutions
+
+WHOLE = "<the whole solution cell>"
 
 
 class VariantDrift(Exception):
@@ -40,6 +46,11 @@ class Variant:
             if grade_id not in reference:
                 raise VariantDrift(f"{assignment}/{self.name}: no solution cell {grade_id!r} in source/")
             text = reference[grade_id]
+            if any(old == WHOLE for old, _ in replacements):
+                if len(replacements) != 1:
+                    raise VariantDrift(f"{assignment}/{self.name}: WHOLE must be the only replacement of {grade_id!r}")
+                text = replacements[0][1]
+                replacements = []
             for old, new in replacements:
                 found = text.count(old)
                 if found != 1:

@@ -1,29 +1,6 @@
 """Typical mistakes and other correct answers of t1_decoding (see tests/variants/__init__.py)."""
 
-from . import Variant
-
-# The instructor's whole solution of the cells some variants replace entirely; like every `old`, it must
-# occur exactly once in the current solution, so a change to source/ makes these variants fail loudly.
-REFERENCE = {
-    "circular_error": '''def circular_error(pred, true, period=360.0):
-    """Absolute angular difference the short way round, in [0, period / 2]."""
-    diff = torch.remainder(pred - true, period)
-    return torch.minimum(diff, period - diff)''',
-    "mse": '''def mse(y_pred, y_true):
-    """Mean squared error over all entries, a scalar tensor."""
-    return ((y_pred - y_true) ** 2).mean()''',
-    "train": '''def train(net, loss_fn, inputs, targets, n_epochs=100, learning_rate=1e-3):
-    """Full-batch gradient descent; returns the loss before each step, as a list of floats."""
-    optimizer = torch.optim.SGD(net.parameters(), lr=learning_rate)
-    losses = []
-    for _ in range(n_epochs):
-        optimizer.zero_grad()
-        loss = loss_fn(net(inputs), targets)
-        losses.append(loss.item())
-        loss.backward()
-        optimizer.step()
-    return losses''',
-}
+from . import WHOLE, Variant
 
 MISTAKES = [
     Variant(
@@ -103,7 +80,7 @@ MISTAKES = [
         {
             "mse": [
                 (
-                    REFERENCE["mse"],
+                    WHOLE,
                     """def mse(y_pred, y_true):
     return ((y_pred - y_true) ** 2).sum()
 """,
@@ -117,7 +94,7 @@ MISTAKES = [
         {
             "mse": [
                 (
-                    REFERENCE["mse"],
+                    WHOLE,
                     """def mse(y_pred, y_true):
     return (y_pred - y_true).abs().mean()
 """,
@@ -234,7 +211,7 @@ MISTAKES = [
         {
             "circular_error": [
                 (
-                    REFERENCE["circular_error"],
+                    WHOLE,
                     """def circular_error(pred, true, period=360.0):
     return (pred - true).abs()
 """,
@@ -248,7 +225,7 @@ MISTAKES = [
         {
             "circular_error": [
                 (
-                    REFERENCE["circular_error"],
+                    WHOLE,
                     """def circular_error(pred, true, period=360.0):
     diff = torch.remainder(pred - true, 360.0)
     return torch.minimum(diff, 360.0 - diff)
@@ -319,7 +296,7 @@ CORRECT = [
         {
             "train": [
                 (
-                    REFERENCE["train"],
+                    WHOLE,
                     """def train(net, loss_fn, inputs, targets, n_epochs=100, learning_rate=1e-3):
     losses = []
     for _ in range(n_epochs):
@@ -370,7 +347,7 @@ CORRECT = [
         {
             "circular_error": [
                 (
-                    REFERENCE["circular_error"],
+                    WHOLE,
                     """def circular_error(pred, true, period=360.0):
     return (torch.remainder(pred - true + period / 2, period) - period / 2).abs()
 """,

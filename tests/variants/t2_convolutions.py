@@ -1,93 +1,6 @@
 """Typical mistakes and other correct answers of t2_convolutions (see tests/variants/__init__.py)."""
 
-from . import Variant
-
-# The instructor's whole solution of the cells some variants replace entirely; like every `old`, it must
-# occur exactly once in the current solution, so a change to source/ makes these variants fail loudly.
-REFERENCE = {
-    "complex_cell_energy": '''def complex_cell_energy(stimuli, even, odd):
-    """Energy-model complex cell: sum of squared responses of a quadrature pair.
-
-    Parameters
-    ----------
-    stimuli : torch.Tensor, (N, 1, H, W)
-    even, odd : torch.Tensor, (K, K)
-
-    Returns
-    -------
-    torch.Tensor, (N, 1, H, W)
-    """
-    K = even.shape[-1]
-    responses = F.conv2d(stimuli, torch.stack([even, odd]).unsqueeze(1), padding=K // 2)
-    return (responses**2).sum(dim=1, keepdim=True)''',
-    "conv2d_by_hand": '''def conv2d_by_hand(image, kernel, padding=0, stride=1):
-    """2D cross-correlation of one image with one kernel, as torch.nn.functional.conv2d computes it.
-
-    Parameters
-    ----------
-    image : torch.Tensor, (H, W)
-    kernel : torch.Tensor, (Kh, Kw)
-    padding : int
-        Rows and columns of zeros added on every side of the image.
-    stride : int
-        Step of the window in pixels.
-
-    Returns
-    -------
-    torch.Tensor, (H_out, W_out)
-    """
-    kh, kw = kernel.shape
-    height, width = image.shape
-    dtype = torch.result_type(image, kernel)
-    padded = torch.zeros(height + 2 * padding, width + 2 * padding, dtype=dtype)
-    padded[padding : padding + height, padding : padding + width] = image
-    h_out = (padded.shape[0] - kh) // stride + 1
-    w_out = (padded.shape[1] - kw) // stride + 1
-    out = torch.zeros(h_out, w_out, dtype=dtype)
-    for i in range(h_out):
-        for j in range(w_out):
-            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
-            out[i, j] = (window * kernel).sum()
-    return out''',
-    "conv_output_shape": '''def conv_output_shape(h, w, K, padding=0, stride=1):
-    """Height and width of a 2D convolution's output.
-
-    Parameters
-    ----------
-    h, w : int
-        Input height and width in pixels.
-    K : int
-        Kernel size (K x K).
-    padding, stride : int
-
-    Returns
-    -------
-    (int, int)
-    """
-    h_out = (h + 2 * padding - K) // stride + 1
-    w_out = (w + 2 * padding - K) // stride + 1
-    return h_out, w_out''',
-    "convolutional_layer": '''class ConvolutionalLayer(nn.Module):
-    """One convolutional layer with 'same' padding and, optionally, fixed kernels."""
-
-    def __init__(self, c_in=1, c_out=6, K=7, filters=None):
-        super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, kernel_size=K, stride=1, padding=K // 2)
-        if filters is not None:
-            with torch.no_grad():
-                self.conv.weight.copy_(torch.as_tensor(filters, dtype=self.conv.weight.dtype))
-                self.conv.bias.zero_()
-
-    def forward(self, s):
-        """Stimuli (N, c_in, H, W) to activations (N, c_out, H, W)."""
-        return self.conv(s)''',
-    "grating_responses": """orientations = [-90, -45, 0, 45, 90]
-stimuli = gratings(orientations)
-layer = ConvolutionalLayer(filters=filter_bank(6, 7)).to(device)
-with torch.no_grad():
-    convout = layer(stimuli.to(device)).cpu()""",
-    "layer_weights": "weights = layer.conv.weight.detach().cpu()",
-}
+from . import WHOLE, Variant
 
 MISTAKES = [
     Variant(
@@ -95,7 +8,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     kh, kw = kernel.shape
     padded = torch.zeros(image.shape[0] + 2 * padding, image.shape[1] + 2 * padding)
@@ -127,7 +40,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     padding = 0
     kh, kw = kernel.shape
@@ -151,7 +64,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     stride = 1
     kh, kw = kernel.shape
@@ -175,7 +88,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     kh, kw = kernel.shape
     padded = torch.zeros(image.shape[0] + 2 * padding, image.shape[1] + 2 * padding)
@@ -206,7 +119,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     return F.conv2d(image[None, None], kernel[None, None], padding=padding, stride=stride)[0, 0]
 """,
@@ -220,7 +133,7 @@ MISTAKES = [
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """from torch.nn.functional import conv2d as c2d
 
 
@@ -237,7 +150,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "conv_output_shape": [
                 (
-                    REFERENCE["conv_output_shape"],
+                    WHOLE,
                     """def conv_output_shape(h, w, K, padding=0, stride=1):
     return (h + 2 * padding - K) // stride, (w + 2 * padding - K) // stride
 """,
@@ -251,7 +164,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "conv_output_shape": [
                 (
-                    REFERENCE["conv_output_shape"],
+                    WHOLE,
                     """def conv_output_shape(h, w, K, padding=0, stride=1):
     return (h + 2 * padding - K) / stride + 1, (w + 2 * padding - K) / stride + 1
 """,
@@ -334,7 +247,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "grating_responses": [
                 (
-                    REFERENCE["grating_responses"],
+                    WHOLE,
                     """stimuli = gratings([90, 45, 0, -45, -90])
 layer = ConvolutionalLayer(filters=filter_bank(6, 7))
 with torch.no_grad():
@@ -401,7 +314,7 @@ with torch.no_grad():
         {
             "layer_weights": [
                 (
-                    REFERENCE["layer_weights"],
+                    WHOLE,
                     """weights = layer.conv.weight
 """,
                 ),
@@ -414,7 +327,7 @@ with torch.no_grad():
         {
             "complex_cell_energy": [
                 (
-                    REFERENCE["complex_cell_energy"],
+                    WHOLE,
                     """def complex_cell_energy(stimuli, even, odd):
     K = even.shape[-1]
     return (F.conv2d(stimuli, even[None, None], padding=K // 2).abs()
@@ -433,7 +346,7 @@ CORRECT = [
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """def conv2d_by_hand(image, kernel, padding=0, stride=1):
     kh, kw = kernel.shape
     padded = torch.nn.functional.pad(image, (padding, padding, padding, padding))
@@ -449,7 +362,7 @@ CORRECT = [
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """import numpy as np
 
 
@@ -470,7 +383,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "conv2d_by_hand": [
                 (
-                    REFERENCE["conv2d_by_hand"],
+                    WHOLE,
                     """import sys
 import warnings
 
@@ -526,7 +439,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "convolutional_layer": [
                 (
-                    REFERENCE["convolutional_layer"],
+                    WHOLE,
                     """class ConvolutionalLayer(nn.Module):
     def __init__(self, c_in=1, c_out=6, K=7, filters=None):
         super().__init__()
@@ -546,7 +459,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         {
             "conv_output_shape": [
                 (
-                    REFERENCE["conv_output_shape"],
+                    WHOLE,
                     """import numpy as np
 
 

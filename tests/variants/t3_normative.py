@@ -1,26 +1,6 @@
 """Typical mistakes and other correct answers of t3_normative (see tests/variants/__init__.py)."""
 
-from . import Variant
-
-# The instructor's whole solution of the cells some variants replace entirely; like every `old`, it must
-# occur exactly once in the current solution, so a change to source/ makes these variants fail loudly.
-REFERENCE = {
-    "accuracy": '''def accuracy(probabilities, labels):
-    """Fraction of stimuli where (probability > 0.5) matches the 0/1 label."""
-    return ((probabilities > 0.5).float() == labels).float().mean().item()''',
-    "correlate_rdms": '''def correlate_rdms(rdm1, rdm2):
-    """Pearson correlation of the above-diagonal entries of two (N, N) RDMs."""
-    rdm1, rdm2 = torch.as_tensor(rdm1, dtype=torch.float64), torch.as_tensor(rdm2, dtype=torch.float64)
-    rows, cols = torch.triu_indices(rdm1.shape[0], rdm1.shape[1], offset=1)
-    a, b = rdm1[rows, cols], rdm2[rows, cols]
-    a, b = a - a.mean(), b - b.mean()
-    return float((a * b).sum() / torch.sqrt((a * a).sum() * (b * b).sum()))''',
-    "rdm": '''def rdm(resp):
-    """(N, M) responses to the (N, N) matrix of 1 - correlation between response patterns."""
-    resp = torch.as_tensor(resp, dtype=torch.float64)
-    z = (resp - resp.mean(dim=1, keepdim=True)) / resp.std(dim=1, unbiased=False, keepdim=True)
-    return 1 - z @ z.T / resp.shape[1]''',
-}
+from . import WHOLE, Variant
 
 MISTAKES = [
     Variant(
@@ -318,7 +298,7 @@ MISTAKES = [
         {
             "accuracy": [
                 (
-                    REFERENCE["accuracy"],
+                    WHOLE,
                     """def accuracy(probabilities, labels):
     return ((probabilities > 0.5).float() == labels).sum().item()
 """,
@@ -332,7 +312,7 @@ MISTAKES = [
         {
             "accuracy": [
                 (
-                    REFERENCE["accuracy"],
+                    WHOLE,
                     """def accuracy(probabilities, labels):
     return (probabilities == labels).float().mean().item()
 """,
@@ -346,7 +326,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    REFERENCE["rdm"],
+                    WHOLE,
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     z = (resp - resp.mean(0, keepdim=True)) / resp.std(0, unbiased=False, keepdim=True)
@@ -362,7 +342,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    REFERENCE["rdm"],
+                    WHOLE,
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, unbiased=False, keepdim=True)
@@ -378,7 +358,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    REFERENCE["rdm"],
+                    WHOLE,
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     return 1 - resp @ resp.T / resp.shape[1]
@@ -393,7 +373,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    REFERENCE["rdm"],
+                    WHOLE,
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, keepdim=True)
@@ -409,7 +389,7 @@ MISTAKES = [
         {
             "rdm": [
                 (
-                    REFERENCE["rdm"],
+                    WHOLE,
                     """def rdm(resp):
     resp = torch.as_tensor(resp, dtype=torch.float64)
     z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, unbiased=False, keepdim=True)
@@ -425,7 +405,7 @@ MISTAKES = [
         {
             "correlate_rdms": [
                 (
-                    REFERENCE["correlate_rdms"],
+                    WHOLE,
                     """def correlate_rdms(rdm1, rdm2):
     a, b = torch.as_tensor(rdm1).flatten().double(), torch.as_tensor(rdm2).flatten().double()
     return float(torch.corrcoef(torch.stack([a, b]))[0, 1])
@@ -440,7 +420,7 @@ MISTAKES = [
         {
             "correlate_rdms": [
                 (
-                    REFERENCE["correlate_rdms"],
+                    WHOLE,
                     """def correlate_rdms(rdm1, rdm2):
     rows, cols = torch.triu_indices(len(rdm1), len(rdm1), offset=1)
     a = torch.as_tensor(rdm1)[rows, cols].argsort().argsort().double()
@@ -457,7 +437,7 @@ MISTAKES = [
         {
             "correlate_rdms": [
                 (
-                    REFERENCE["correlate_rdms"],
+                    WHOLE,
                     """def correlate_rdms(rdm1, rdm2):
     rows, cols = torch.triu_indices(len(rdm1), len(rdm1), offset=1)
     a, b = torch.as_tensor(rdm1)[rows, cols].double(), torch.as_tensor(rdm2)[rows, cols].double()
@@ -548,7 +528,7 @@ CORRECT = [
         {
             "accuracy": [
                 (
-                    REFERENCE["accuracy"],
+                    WHOLE,
                     """def accuracy(probabilities, labels):
     import numpy
     p = probabilities.detach().cpu().numpy()
@@ -563,7 +543,7 @@ CORRECT = [
         {
             "rdm": [
                 (
-                    REFERENCE["rdm"],
+                    WHOLE,
                     """def rdm(resp):
     import numpy
     return 1 - numpy.corrcoef(numpy.asarray(resp, dtype=float))
@@ -577,7 +557,7 @@ CORRECT = [
         {
             "rdm": [
                 (
-                    REFERENCE["rdm"],
+                    WHOLE,
                     """def rdm(resp):
     n, m = resp.shape
     z = (resp - resp.mean(1, keepdim=True)) / resp.std(1, keepdim=True)
@@ -596,7 +576,7 @@ CORRECT = [
         {
             "correlate_rdms": [
                 (
-                    REFERENCE["correlate_rdms"],
+                    WHOLE,
                     """def correlate_rdms(rdm1, rdm2):
     import numpy
     a, b = numpy.asarray(rdm1, dtype=float), numpy.asarray(rdm2, dtype=float)

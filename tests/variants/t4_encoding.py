@@ -1,23 +1,6 @@
 """Typical mistakes and other correct answers of t4_encoding (see tests/variants/__init__.py)."""
 
-from . import Variant
-
-# The instructor's whole solution of the cells some variants replace entirely; like every `old`, it must
-# occur exactly once in the current solution, so a change to source/ makes these variants fail loudly.
-REFERENCE = {
-    "kernel_change": '''def kernel_change(initial, fitted):
-    """Relative Euclidean change of each output channel's kernel, (c_out,)."""
-    initial, fitted = torch.as_tensor(initial, dtype=torch.float64), torch.as_tensor(fitted, dtype=torch.float64)
-    return (fitted - initial).flatten(1).norm(dim=1) / initial.flatten(1).norm(dim=1)''',
-    "penalty": '''def penalty(weights, l1, l2):
-    """l1 * sum(|w|) + l2 * sum(w ** 2) over all entries of weights, a scalar tensor."""
-    return l1 * weights.abs().sum() + l2 * (weights**2).sum()''',
-    "tuning_correlation": '''def tuning_correlation(pred, resp):
-    """Per-neuron Pearson correlation between columns of pred and resp, (n_neurons,)."""
-    pred, resp = torch.as_tensor(pred, dtype=torch.float64), torch.as_tensor(resp, dtype=torch.float64)
-    pred, resp = pred - pred.mean(dim=0), resp - resp.mean(dim=0)
-    return (pred * resp).sum(dim=0) / torch.sqrt((pred**2).sum(dim=0) * (resp**2).sum(dim=0))''',
-}
+from . import WHOLE, Variant
 
 MISTAKES = [
     Variant(
@@ -138,7 +121,7 @@ MISTAKES = [
         {
             "penalty": [
                 (
-                    REFERENCE["penalty"],
+                    WHOLE,
                     """def penalty(weights, l1, l2):
     return l1 * weights.abs().mean() + l2 * (weights**2).mean()
 """,
@@ -152,7 +135,7 @@ MISTAKES = [
         {
             "penalty": [
                 (
-                    REFERENCE["penalty"],
+                    WHOLE,
                     """def penalty(weights, l1, l2):
     return l1 * weights.abs().sum() + l2 * weights.norm()
 """,
@@ -166,7 +149,7 @@ MISTAKES = [
         {
             "penalty": [
                 (
-                    REFERENCE["penalty"],
+                    WHOLE,
                     """def penalty(weights, l1, l2):
     return l2 * weights.abs().sum() + l1 * (weights**2).sum()
 """,
@@ -180,7 +163,7 @@ MISTAKES = [
         {
             "tuning_correlation": [
                 (
-                    REFERENCE["tuning_correlation"],
+                    WHOLE,
                     """def tuning_correlation(pred, resp):
     pred, resp = pred - pred.mean(1, keepdim=True), resp - resp.mean(1, keepdim=True)
     return (pred * resp).sum(1) / torch.sqrt((pred**2).sum(1) * (resp**2).sum(1))
@@ -195,7 +178,7 @@ MISTAKES = [
         {
             "tuning_correlation": [
                 (
-                    REFERENCE["tuning_correlation"],
+                    WHOLE,
                     """def tuning_correlation(pred, resp):
     return (pred * resp).sum(0) / torch.sqrt((pred**2).sum(0) * (resp**2).sum(0))
 """,
@@ -209,7 +192,7 @@ MISTAKES = [
         {
             "tuning_correlation": [
                 (
-                    REFERENCE["tuning_correlation"],
+                    WHOLE,
                     """def tuning_correlation(pred, resp):
     pred, resp = pred - pred.mean(0), resp - resp.mean(0)
     return ((pred * resp).sum(0) / torch.sqrt((pred**2).sum(0) * (resp**2).sum(0))).mean()
@@ -224,7 +207,7 @@ MISTAKES = [
         {
             "kernel_change": [
                 (
-                    REFERENCE["kernel_change"],
+                    WHOLE,
                     """def kernel_change(initial, fitted):
     return (fitted - initial).flatten(1).norm(dim=1)
 """,
@@ -238,7 +221,7 @@ MISTAKES = [
         {
             "kernel_change": [
                 (
-                    REFERENCE["kernel_change"],
+                    WHOLE,
                     """def kernel_change(initial, fitted):
     return ((fitted - initial).norm() / initial.norm()).repeat(len(initial))
 """,
@@ -280,7 +263,7 @@ CORRECT = [
         {
             "penalty": [
                 (
-                    REFERENCE["penalty"],
+                    WHOLE,
                     """def penalty(weights, l1, l2):
     return l1 * torch.norm(weights, p=1) + l2 * torch.norm(weights) ** 2
 """,
@@ -293,7 +276,7 @@ CORRECT = [
         {
             "tuning_correlation": [
                 (
-                    REFERENCE["tuning_correlation"],
+                    WHOLE,
                     """def tuning_correlation(pred, resp):
     import numpy
     p, r = numpy.asarray(pred, dtype=float), numpy.asarray(resp, dtype=float)
@@ -308,7 +291,7 @@ CORRECT = [
         {
             "kernel_change": [
                 (
-                    REFERENCE["kernel_change"],
+                    WHOLE,
                     """def kernel_change(initial, fitted):
     return torch.stack([torch.linalg.norm(b - a) / torch.linalg.norm(a)
                         for a, b in zip(initial, fitted)])
