@@ -102,3 +102,15 @@ def test_every_claim_in_a_notebook_names_a_test_here():
     assert claims, "no notebook names a claim test"
     missing = [(nb, name) for nb, name in claims if not callable(globals().get(name))]
     assert not missing, f"notebooks name claim tests that do not exist: {missing}"
+
+
+def test_max_pooling_keeps_much_of_the_phase():
+    """T3 2.3 and summary: with 8 x 8 pools and a 17.6-pixel period, a half-period shift changes the pooled
+    pattern of the Gabor-start layer more than a 20-degree rotation (the notebook prints it for the trained net)."""
+
+    def pooled(stimuli):
+        return F.max_pool2d(torch.relu(F.conv2d(stimuli, filter_bank(6, 7), padding=3)), 8).flatten(1).numpy()
+
+    base, rotated = pooled(gratings([0.0, 20.0]))
+    shifted = pooled(gratings([0.0], phase=np.pi))[0]
+    assert np.corrcoef(base, shifted)[0, 1] < np.corrcoef(base, rotated)[0, 1]
