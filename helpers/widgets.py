@@ -124,7 +124,7 @@ EXPLORER_K = 41  # the Gabor explorer's kernel size: room for the envelope at th
 
 
 def gabor_match(theta: float, wavelength: float, phase_deg: float = 0.0, K: int = EXPLORER_K):
-    """A Gabor kernel of unit L1 norm and its response to a grating of the same orientation.
+    """A Gabor kernel of unit L1 norm and its response to a sinusoidal grating of the same orientation.
 
     The envelope scales with the wavelength (``sigma = 0.4 * wavelength``), so
     every kernel has the same number of stripes, and the unit L1 norm makes
@@ -134,7 +134,8 @@ def gabor_match(theta: float, wavelength: float, phase_deg: float = 0.0, K: int 
     Parameters
     ----------
     theta : float
-        Orientation in degrees, of the kernel and of :func:`helpers.stimuli.grating`.
+        Orientation in degrees, of the kernel and of the grating (:func:`helpers.stimuli.grating`
+        with ``waveform="sine"``: one spatial frequency, period about 17.6 pixels).
     wavelength : float
         Carrier period in pixels.
     phase_deg : float
@@ -153,13 +154,13 @@ def gabor_match(theta: float, wavelength: float, phase_deg: float = 0.0, K: int 
     """
     kernel = gabor(K, theta=theta, wavelength=wavelength, phase=np.deg2rad(phase_deg), sigma=0.4 * wavelength)
     kernel = kernel / kernel.abs().sum()
-    response = F.conv2d(grating(theta)[None, None], kernel[None, None], padding=K // 2)[0, 0]
+    response = F.conv2d(grating(theta, waveform="sine")[None, None], kernel[None, None], padding=K // 2)[0, 0]
     h, w = response.shape
     top, left = h // 2 - K // 2, w // 2 - K // 2
     if top < 0 or left < 0:
         raise ValueError(f"K = {K} does not fit in the {h} x {w} image")
     phases = np.linspace(0, 2 * np.pi, 24, endpoint=False)
-    windows = torch.stack([grating(theta, phase=p)[top : top + K, left : left + K] for p in phases])
+    windows = torch.stack([grating(theta, phase=p, waveform="sine")[top : top + K, left : left + K] for p in phases])
     return kernel, response, float((windows * kernel).sum(dim=(1, 2)).max()) / 0.5
 
 
@@ -172,7 +173,7 @@ def _gabor_figure(theta: float, wavelength: float, phase_deg: float, K: int) -> 
     ax_kernel.set_title(f"Gabor {theta:g} deg, wavelength {wavelength:g} px")
     # a fixed colour scale: +-0.5 is the largest response any stimulus could give
     image = ax_resp.imshow(response.numpy(), cmap="bwr", vmin=-0.5, vmax=0.5)
-    ax_resp.set_title(f"response to grating at {theta:g} deg; at best phase {match:.0%} of the largest possible")
+    ax_resp.set_title(f"response to sine grating at {theta:g} deg; best phase: {match:.0%} of the largest possible")
     fig.colorbar(image, ax=ax_resp, shrink=0.8)
     for ax in (ax_kernel, ax_resp):
         ax.set_xticks([])

@@ -38,13 +38,13 @@ def _centre_responses(theta: float, waveform: str, even, odd) -> tuple[torch.Ten
 @pytest.mark.parametrize("theta", [0.0, 30.0, 45.0, 90.0])
 def test_energy_model_is_phase_invariant(theta):
     """T2 B.2: the simple cell swings from 0 to its maximum; the energy is flat for a sinusoidal grating
-    and varies by a few percent (< 5%) for the square-wave one; the pair's norms agree within 5%."""
+    and varies by up to about 2% (< 3%) for the square-wave one; the pair's norms agree within 5%."""
     even, odd = quadrature_pair(31, theta=theta, wavelength=17.6)
     simple, energy = _centre_responses(theta, "sine", even, odd)
     assert float(simple.min()) == 0 and _spread(simple) == 1.0
     assert _spread(energy) < 0.01, _spread(energy)
     _, square = _centre_responses(theta, "square", even, odd)
-    assert _spread(square) < 0.05, _spread(square)
+    assert _spread(square) < 0.03, _spread(square)
     assert abs(float(even.norm() / odd.norm()) - 1) < 0.05
 
 
@@ -54,8 +54,8 @@ def test_the_old_pair_was_not_in_quadrature():
 
     even = gabor(15, theta=0, wavelength=17.6, phase=0.0, sigma=4.0)
     odd = gabor(15, theta=0, wavelength=17.6, phase=np.pi / 2, sigma=4.0)
-    _, energy = _centre_responses(0.0, "square", even, odd)
-    assert _spread(energy) > 0.3
+    _, energy = _centre_responses(0.0, "sine", even, odd)
+    assert _spread(energy) > 0.01
 
 
 @pytest.mark.parametrize("theta", [0.0, 30.0, 45.0, 90.0])
@@ -66,7 +66,7 @@ def test_a_gabor_responds_most_at_the_gratings_period(theta):
     match = np.array([gabor_match(theta, w)[2] for w in wavelengths])
     best = wavelengths[match.argmax()]
     assert abs(best - PERIOD) <= 1.0, (best, PERIOD)
-    assert match.max() > 0.9  # close to the largest response any stimulus could give
+    assert match.max() > 0.7  # a sinusoid drives a unit-L1 kernel to at most about pi / 4 of the largest response
     for far in (8.0, 28.0):
         assert match[wavelengths == far][0] < 0.5 * match.max(), far
 
@@ -89,6 +89,43 @@ def test_centre_surround_channels_are_untuned_and_gabors_tuned():
         assert at(own + 90) < at(own) / 3, (channel, at(own + 90), at(own))
 
 
+def _printed(assignment: str) -> str:
+    """Everything the instructor notebook prints, in a fresh kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = ROOT / "source" / assignment / f"{assignment}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+@pytest.mark.slow
+def test_t3_prints_what_its_text_says(monkeypatch):
+    """T3 Think! 2.3, 2.4 mark schemes and summary, on the simulated data: the pooled layer is the most V1-like
+    layer (then conv, then fc); the untrained Gabor start beats the trained network, which beats the random one,
+    all under a noise ceiling near 1; a half-period shift changes the trained pooled pattern more than 20 degrees."""
+    monkeypatch.setenv("COURSE_OFFLINE", "1")  # the simulated population
+    out = _printed("t3_normative")
+    pearson = {name: float(value) for name, value in re.findall(r"^(conv|pool|fc) +(-?[0-9.]+)$", out, flags=re.M)}
+    assert pearson["pool"] > pearson["conv"] > pearson["fc"], pearson
+    ceiling = float(re.search(r"noise ceiling about ([0-9.]+)", out)[1])
+    rows = {
+        model: [float(v) for v in values.split()]
+        for model, values in re.findall(r"^(trained \(Gabor start\)|untrained \(\w+(?: start)?\)) +(.+)$", out, re.M)
+    }
+    pool = {model: values[1] for model, values in rows.items()}
+    assert set(pool) == {"trained (Gabor start)", "untrained (Gabor start)", "untrained (random)"}, rows
+    assert ceiling > 0.9
+    assert ceiling > pool["untrained (Gabor start)"] > pool["trained (Gabor start)"] > pool["untrained (random)"]
+    assert "training did not make the pooled layer more V1-like" in out
+    shift, turn = re.search(
+        r"half a period apart: correlation (-?[0-9.]+); same phase, 20 degrees apart: (-?[0-9.]+)", out
+    ).groups()
+    assert float(shift) < float(turn)
+
+
 def _claims_in_notebooks() -> list[tuple[str, str]]:
     found = []
     for path in sorted((ROOT / "source").glob("*/*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb")):
@@ -106,7 +143,8 @@ def test_every_claim_in_a_notebook_names_a_test_here():
 
 def test_max_pooling_keeps_much_of_the_phase():
     """T3 2.3 and summary: with 8 x 8 pools and a 17.6-pixel period, a half-period shift changes the pooled
-    pattern of the Gabor-start layer more than a 20-degree rotation (the notebook prints it for the trained net)."""
+    pattern of the Gabor-start layer more than a 20-degree rotation. The trained network's layer, which the
+    notebook prints, is checked by test_t3_prints_what_its_text_says."""
 
     def pooled(stimuli):
         return F.max_pool2d(torch.relu(F.conv2d(stimuli, filter_bank(6, 7), padding=3)), 8).flatten(1).numpy()

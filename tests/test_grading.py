@@ -6,11 +6,9 @@ release scores zero; each typical mistake loses exactly the test cells it should
 other correct answers (and answers that warn) keep full marks.
 
 Each assignment's submissions (reference, untouched release, every variant) are
-graded as a class by ``course grade`` (:func:`instructor.classgrade.grade`, two
-workers, each running nbgrader autograde; ``tests/test_classgrade.py`` proves it
-gives what plain ``nbgrader autograde`` gives), and all tests of that assignment
-live in one class (``TestGrading_<assignment>``), which ``--dist loadscope`` keeps
-on one test worker.
+graded by one ``nbgrader autograde <assignment>`` run, as an instructor grades a
+class, and all tests of that assignment live in one class (``TestGrading_<assignment>``), which
+``--dist loadscope`` keeps on one test worker.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ import re
 import nbformat
 import pytest
 
-from instructor import classgrade
 from instructor.notebooks import (
     RELEASE,
     SOURCE,
@@ -53,7 +50,7 @@ def _student(prefix: str, name: str) -> str:
 
 
 def _batch(course, assignment) -> dict[str, dict[str, float]]:
-    """Scores of every submission of ``assignment``, graded by ``course grade`` (once per test worker).
+    """Scores of every submission of ``assignment``, graded in one nbgrader run (once per worker).
 
     A failed run is remembered too, so that the assignment's other tests report it without grading again.
     """
@@ -69,13 +66,13 @@ def _batch(course, assignment) -> dict[str, dict[str, float]]:
                 )
         for student, notebook in submissions.items():
             course.submit(student, assignment, notebook)
-        outcomes = classgrade.grade(course.root, assignment, workers=2, progress=False)
+        run = course.nbgrader("autograde", assignment, "--force", timeout=3600)
         scores = {student: course.scores(student, assignment) for student in submissions}
-        _BATCHES[assignment] = scores
-        failed = [f"{o.student}: {o.reason}" for o in outcomes if o.status != "graded"]
         missing = sorted(student for student, graded in scores.items() if graded is None)
-        if failed or missing:
-            _BATCHES[assignment] = AssertionError(f"course grade {assignment}: not graded {missing}: {failed}")
+        _BATCHES[assignment] = scores
+        if missing or not run.ok:
+            errors = "\n".join(run.errors()) or run.output[-3000:]
+            _BATCHES[assignment] = AssertionError(f"autograde {assignment}: not graded {missing}:\n{errors}")
     if isinstance(_BATCHES[assignment], Exception):
         raise _BATCHES[assignment]
     return _BATCHES[assignment]
