@@ -32,6 +32,12 @@ def _png(fig: Figure) -> bytes:
 SLIDER_ANGLES = np.arange(-90, 91, 5)  # the orientation slider's values, degrees
 
 
+def _grating_responses(kernels: torch.Tensor, angles) -> torch.Tensor:
+    """Activation maps (N, C_out, H, W) of ``kernels`` (padding K // 2) for full-field gratings at ``angles``."""
+    stimuli = torch.stack([grating(float(a)) for a in angles]).unsqueeze(1)
+    return F.conv2d(stimuli, kernels, padding=kernels.shape[-1] // 2)
+
+
 def orientation_tuning(kernels: torch.Tensor, angles) -> torch.Tensor:
     """Mean rectified response of each channel to full-field gratings (a crude firing rate).
 
@@ -46,9 +52,7 @@ def orientation_tuning(kernels: torch.Tensor, angles) -> torch.Tensor:
     torch.Tensor, (C_out, N)
         ``relu(conv2d(grating, kernel, padding=K // 2)).mean()`` per channel and angle.
     """
-    stimuli = torch.stack([grating(float(a)) for a in angles]).unsqueeze(1)
-    K = kernels.shape[-1]
-    return F.conv2d(stimuli, kernels, padding=K // 2).relu().mean(dim=(2, 3)).T
+    return _grating_responses(kernels, angles).relu().mean(dim=(2, 3)).T
 
 
 def _activation_figure(angle: float, channel: int, kernels: torch.Tensor, limit: float, peak: float) -> Figure:
@@ -96,9 +100,7 @@ def orientation_explorer(kernels: torch.Tensor | None = None, angle: float = 0.0
         orientations.
     """
     kernels = filter_bank(6, 7) if kernels is None else kernels.detach().cpu()
-    stimuli = torch.stack([grating(float(a)) for a in SLIDER_ANGLES]).unsqueeze(1)
-    K = kernels.shape[-1]
-    responses = F.conv2d(stimuli, kernels, padding=K // 2)
+    responses = _grating_responses(kernels, SLIDER_ANGLES)
     limits = [float(x) or 1.0 for x in responses.abs().amax(dim=(0, 2, 3))]
     peaks = [float(x) for x in responses.relu().mean(dim=(2, 3)).amax(dim=0)]
     slider = widgets.IntSlider(
