@@ -49,7 +49,7 @@ format: setup
 
 ## test: everything CI checks
 test: setup lint
-	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=15 tests $(NB_DIRS) --nbmake --nbmake-timeout=600
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=15 tests $(NB_DIRS) --nbmake --nbmake-timeout=600
 
 ## lab: JupyterLab on your working copy of release/ and notebooks/ (copied once; your edits are kept)
 lab: setup

@@ -20,6 +20,31 @@ if _XDIST_WORKERS > 1:
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Longest first. `make test` runs `--dist loadscope --no-loadscope-reorder`: xdist hands each worker whole
+# scopes (a module, or a class of tests/test_grading.py) in collection order, so starting the longest ones
+# (measured with --durations=0) and letting the short ones fill the gaps balances the two workers.
+LONGEST_FIRST = (
+    "TestGrading_t3_normative",
+    "tests/test_classgrade.py",
+    "tests/test_grading_kernel_attacks.py",
+    "TestGrading_t4_encoding",
+    "TestGrading_t2_convolutions",
+    "tests/test_grading_robustness.py",
+    "TestGrading_t1_decoding",
+    "tests/test_grading_attacks.py",
+    "tests/test_populations.py",
+    "tests/e2e/test_lab.py",
+)
+
+
+def _rank(item) -> int:
+    return next((i for i, key in enumerate(LONGEST_FIRST) if key in item.nodeid), len(LONGEST_FIRST))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the longest scopes first (a stable sort: the order within a scope is kept)."""
+    items.sort(key=_rank)
+
 
 @pytest.fixture(autouse=True)
 def _close_figures():

@@ -3,7 +3,8 @@
 For every assignment: release/ is what nbgrader generates; no solution or hidden
 test leaks into it; the reference answers score full marks; the untouched
 release scores zero; each typical mistake loses exactly the test cells it should;
-other correct answers (and answers that warn) keep full marks.
+other correct answers (and answers that warn) keep full marks; those that change different
+cells are graded together in one submission (``variants.together``), each mistake alone.
 
 Each assignment's submissions (reference, untouched release, every variant) are
 graded by one ``nbgrader autograde <assignment>`` run, as an instructor grades a
@@ -30,7 +31,7 @@ from instructor.notebooks import (
     reference_submission,
 )
 from instructor.scratch import Course
-from variants import CORRECT, MISTAKES
+from variants import CORRECT, MISTAKES, together
 
 pytestmark = pytest.mark.slow
 ASSIGNMENTS = assignments()
@@ -49,6 +50,11 @@ def _student(prefix: str, name: str) -> str:
     return f"{prefix}-{name}".replace("_", "-")
 
 
+def _correct_groups(assignment: str) -> dict[str, list]:
+    """Student name -> the other correct answers graded together in that one submission."""
+    return {f"correct-{i}": group for i, group in enumerate(together(CORRECT.get(assignment, [])), start=1)}
+
+
 def _batch(course, assignment) -> dict[str, dict[str, float]]:
     """Scores of every submission of ``assignment``, graded in one nbgrader run (once per worker).
 
@@ -59,11 +65,13 @@ def _batch(course, assignment) -> dict[str, dict[str, float]]:
             "reference": reference_submission(assignment),
             "untouched": read(notebook_path(assignment, RELEASE)),
         }
-        for prefix, table in (("mistake", MISTAKES), ("correct", CORRECT)):
-            for variant in table.get(assignment, []):
-                submissions[_student(prefix, variant.name)] = reference_submission(
-                    assignment, variant.answers(assignment)
-                )
+        for variant in MISTAKES.get(assignment, []):
+            submissions[_student("mistake", variant.name)] = reference_submission(
+                assignment, variant.answers(assignment)
+            )
+        for student, group in _correct_groups(assignment).items():
+            answers = {k: v for variant in group for k, v in variant.answers(assignment).items()}
+            submissions[student] = reference_submission(assignment, answers)
         for student, notebook in submissions.items():
             course.submit(student, assignment, notebook)
         run = course.nbgrader("autograde", assignment, "--force", timeout=3600)
@@ -117,9 +125,9 @@ def test_release_contains_no_solution_and_no_hidden_test(assignment):
     assert not leaked, f"solution or hidden-test lines in release/{assignment}: {leaked[:5]}"
 
 
-def _lost_by(course, assignment, variant, prefix):
-    """The autograded test cells a variant did not get full marks on, with their scores."""
-    scores = _batch(course, assignment)[_student(prefix, variant.name)]
+def _lost_by(course, assignment, student, variant):
+    """The autograded test cells ``student`` (who submitted ``variant``) did not get full marks on, with scores."""
+    scores = _batch(course, assignment)[student]
     tests = _tests_of(course, assignment)
     assert variant.loses <= set(tests), f"unknown test cells in the mistake library: {variant.loses - set(tests)}"
     return {name: scores[name] for name, points in tests.items() if scores[name] < points}
@@ -141,7 +149,7 @@ def _grading_tests(assignment: str) -> type:
 
         @pytest.mark.parametrize("variant", MISTAKES.get(assignment, []), ids=lambda v: v.name)
         def test_each_mistake_loses_exactly_its_points(self, course, variant):
-            lost = _lost_by(course, assignment, variant, "mistake")
+            lost = _lost_by(course, assignment, _student("mistake", variant.name), variant)
             assert set(lost) == set(variant.loses), (
                 f"{variant.name}: lost {sorted(lost)}, expected {sorted(variant.loses)}"
             )
@@ -149,8 +157,12 @@ def _grading_tests(assignment: str) -> type:
 
         @pytest.mark.parametrize("variant", CORRECT.get(assignment, []), ids=lambda v: v.name)
         def test_other_correct_answers_score_full_marks(self, course, variant):
-            lost = _lost_by(course, assignment, variant, "correct")
-            assert not lost, f"{variant.name} is correct but lost points on {lost}"
+            student, group = next((s, g) for s, g in _correct_groups(assignment).items() if variant in g)
+            lost = _lost_by(course, assignment, student, variant)
+            assert not lost, (
+                f"{variant.name} is correct, but the submission that holds it "
+                f"({', '.join(v.name for v in group)}: disjoint cells) lost points on {lost}"
+            )
 
     GradingTests.__name__ = GradingTests.__qualname__ = f"TestGrading_{assignment}"
     return GradingTests

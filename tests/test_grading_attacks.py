@@ -1,7 +1,8 @@
 """Attacks on the autograder, each submitted and graded with real nbgrader.
 
 A student who tampers with tags, metadata or test cells, or who rigs equality
-or the functions the tests call, must not gain a single point.
+or the functions the tests call, must not gain a single point. All of them are graded
+by one ``nbgrader autograde`` run, as a class is.
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ def course(tmp_path_factory):
     return Course.create(tmp_path_factory.mktemp("attacks"), [T2])
 
 
-def _autograded_total(course, student, nb):
-    course.submit(student, T2, nb)
-    run = course.autograde(student, T2)
-    assert run.ok, run.output[-3000:]
+def _total(course, student):
     scores = course.scores(student, T2)
+    assert scores is not None, f"{student} was not graded"
     tests = set(autograded_cells(T2))
     return sum(v for k, v in scores.items() if k in tests), scores
 
@@ -169,26 +168,43 @@ ATTACKS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_attack_on_an_empty_submission_scores_zero(course, name):
-    total, scores = _autograded_total(course, name.replace("_", "-"), ATTACKS[name])
-    assert total == 0, {k: v for k, v in scores.items() if v}
-
-
-def test_rigged_equality_scores_nothing_on_the_rigged_exercises(course):
-    nb = with_answers(_untouched(), {"conv2d_by_hand": RIGGED_EQ, "conv_output_shape": "pass"})
-    total, scores = _autograded_total(course, "rigged-eq", nb)
-    assert total == 0, {k: v for k, v in scores.items() if v}
-
-
-def test_duplicated_test_cells_do_not_add_points(course):
+def _doubled():
     reference = reference_submission(T2)
     doubled = copy.deepcopy(reference)
     doubled.cells = [copy.deepcopy(c) for cell in reference.cells for c in ([cell, cell] if is_test(cell) else [cell])]
     for i, cell in enumerate(doubled.cells):
         cell.id = f"c{i}"
-    total, scores = _autograded_total(course, "doubled", doubled)
-    maximum = sum(v for k, v in course.max_scores(T2).items() if k in set(autograded_cells(T2)))
+    return doubled
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """Every submission of this module, graded by one nbgrader run."""
+    submissions = {name.replace("_", "-"): nb for name, nb in ATTACKS.items()}
+    submissions["rigged-eq"] = with_answers(_untouched(), {"conv2d_by_hand": RIGGED_EQ, "conv_output_shape": "pass"})
+    submissions["doubled"] = _doubled()
+    submissions["feedback"] = reference_submission(T2, JUNK)
+    for student, nb in submissions.items():
+        course.submit(student, T2, nb)
+    run = course.nbgrader("autograde", T2, "--force", timeout=1800)
+    assert run.ok, run.output[-3000:]
+    return course
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attack_on_an_empty_submission_scores_zero(graded, name):
+    total, scores = _total(graded, name.replace("_", "-"))
+    assert total == 0, {k: v for k, v in scores.items() if v}
+
+
+def test_rigged_equality_scores_nothing_on_the_rigged_exercises(graded):
+    total, scores = _total(graded, "rigged-eq")
+    assert total == 0, {k: v for k, v in scores.items() if v}
+
+
+def test_duplicated_test_cells_do_not_add_points(graded):
+    total, scores = _total(graded, "doubled")
+    maximum = sum(v for k, v in graded.max_scores(T2).items() if k in set(autograded_cells(T2)))
     assert total == maximum
 
 
@@ -196,12 +212,10 @@ def test_assignments_listed():
     assert T2 in assignments()
 
 
-def test_feedback_names_failed_tests_but_never_shows_hidden_tests(course):
-    nb = reference_submission(T2, JUNK)
-    _autograded_total(course, "feedback", nb)
-    run = course.generate_feedback("feedback", T2)
+def test_feedback_names_failed_tests_but_never_shows_hidden_tests(graded):
+    run = graded.generate_feedback("feedback", T2)
     assert run.ok, run.output[-2000:]
-    html = course.feedback_html("feedback", T2).read_text()
+    html = graded.feedback_html("feedback", T2).read_text()
     assert "hidden tests: not shown" in html
     assert "conv2d_by_hand(4 x 5 image, 2 x 2 kernel)" in html  # the visible message a student acts on
     assert "AssertionError" in html

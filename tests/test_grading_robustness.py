@@ -1,4 +1,8 @@
-"""Submissions that break kernels or files: each is graded or reported, and the batch goes on."""
+"""Submissions that break kernels or files: each is graded or reported, and the batch goes on.
+
+The submissions that run a kernel are graded together by one ``nbgrader autograde`` run, as a
+class is: one that stops its kernel must not cost the others anything.
+"""
 
 from __future__ import annotations
 
@@ -37,9 +41,29 @@ def _reference_then(code_for_output_shape):
     return reference_submission(T2, {"conv_output_shape": code_for_output_shape})
 
 
-def _earned(graded):
+def _earned(course, student):
+    scores = course.scores(student, T2)
+    assert scores is not None, f"{student} was not graded"
     tests = set(autograded_cells(T2))
-    return {k for k, v in graded.scores.items() if k in tests and v > 0}
+    return {k for k, v in scores.items() if k in tests and v > 0}
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """The submissions that run a kernel, graded by one nbgrader run; notes on the misplaced ones."""
+    for name, code in {**STOPPERS, **CELL_ERRORS, "huge_output": HUGE_OUTPUT}.items():
+        course.submit(name.replace("_", "-"), T2, _reference_then(code))
+    course.misplaced_notes = {}
+    for i, where in enumerate(MISPLACED):
+        student = f"misplaced-{i}"
+        course.submit(student, T2, with_answers(read(notebook_path(T2)), solutions(T2)), filename=where)
+        course.misplaced_notes[student] = course.prepare(student, T2)
+    run = course.nbgrader("autograde", T2, "--force", timeout=1800)
+    assert run.ok, run.output[-3000:]
+    return course
+
+
+MISPLACED = ["Copy of t2.ipynb", "../t2_convolutions.ipynb", "work/t2_convolutions.ipynb"]
 
 
 # Each stops the kernel at exercise 1.2: the five tests of exercise 1.1 ran before and keep their
@@ -52,11 +76,8 @@ STOPPERS = {
 
 
 @pytest.mark.parametrize("name", sorted(STOPPERS))
-def test_a_stopped_kernel_keeps_earlier_points_and_loses_the_rest(course, name):
-    course.submit(name.replace("_", "-"), T2, _reference_then(STOPPERS[name]))
-    graded = course.grade(name.replace("_", "-"), T2)
-    assert graded.scores is not None, graded.problem
-    assert _earned(graded) == FIRST_TESTS
+def test_a_stopped_kernel_keeps_earlier_points_and_loses_the_rest(graded, name):
+    assert _earned(graded, name.replace("_", "-")) == FIRST_TESTS
 
 
 # These fail only their own cell (the timeout interrupts the loop; SystemExit is an ordinary error):
@@ -68,24 +89,20 @@ CELL_ERRORS = {
 
 
 @pytest.mark.parametrize("name", sorted(CELL_ERRORS))
-def test_a_failing_cell_costs_only_its_own_tests(course, name):
-    course.submit(name.replace("_", "-"), T2, _reference_then(CELL_ERRORS[name]))
-    graded = course.grade(name.replace("_", "-"), T2)
-    assert graded.scores is not None, graded.problem
-    lost = set(autograded_cells(T2)) - _earned(graded)
+def test_a_failing_cell_costs_only_its_own_tests(graded, name):
+    lost = set(autograded_cells(T2)) - _earned(graded, name.replace("_", "-"))
     assert lost == {"test_conv_output_shape_stride_1", "test_conv_output_shape_stride"}
 
 
-def test_enormous_output_is_graded(course):
-    code = (
-        'import sys\nfor _ in range(40):\n    sys.stdout.write("x" * 2**20)\n    sys.stdout.flush()\n'
-        "for i in range(20000):\n    print(i)\n" + solutions(T2)["conv_output_shape"]
-    )
-    course.submit("huge-output", T2, _reference_then(code))
-    graded = course.grade("huge-output", T2)
-    assert graded.scores is not None, graded.problem
-    assert _earned(graded) == set(autograded_cells(T2))
-    autograded = course.root / "autograded" / "huge-output" / T2 / f"{T2}.ipynb"
+HUGE_OUTPUT = (
+    'import sys\nfor _ in range(40):\n    sys.stdout.write("x" * 2**20)\n    sys.stdout.flush()\n'
+    "for i in range(20000):\n    print(i)\n" + solutions(T2)["conv_output_shape"]
+)
+
+
+def test_enormous_output_is_graded(graded):
+    assert _earned(graded, "huge-output") == set(autograded_cells(T2))
+    autograded = graded.root / "autograded" / "huge-output" / T2 / f"{T2}.ipynb"
     assert autograded.stat().st_size < 20 * 1024**2  # 40 MiB printed; outputs are kept up to 16 MiB
     assert "output dropped" in autograded.read_text()
 
@@ -102,14 +119,12 @@ def test_empty_folder_is_reported(course):
     assert graded.scores is None and "no notebook" in graded.problem
 
 
-@pytest.mark.parametrize("where", ["Copy of t2.ipynb", "../t2_convolutions.ipynb", "work/t2_convolutions.ipynb"])
-def test_notebook_with_wrong_name_or_place_is_found_and_graded(course, where):
-    student = "misplaced-" + str(abs(hash(where)))
-    course.submit(student, T2, with_answers(read(notebook_path(T2)), solutions(T2)), filename=where)
-    graded = course.grade(student, T2)
-    assert graded.scores is not None, graded.problem
-    assert graded.notes and "graded" in graded.notes[0]
-    assert _earned(graded) == set(autograded_cells(T2))
+@pytest.mark.parametrize("where", MISPLACED)
+def test_notebook_with_wrong_name_or_place_is_found_and_graded(graded, where):
+    student = f"misplaced-{MISPLACED.index(where)}"
+    notes = graded.misplaced_notes[student]
+    assert notes and "graded" in notes[0], notes
+    assert _earned(graded, student) == set(autograded_cells(T2))
 
 
 def test_every_solution_cell_is_code_or_markdown():

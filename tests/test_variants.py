@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from instructor.notebooks import assignments, autograded_cells, solutions
-from variants import CORRECT, MISTAKES, Variant, VariantDrift
+from variants import CORRECT, MISTAKES, Variant, VariantDrift, together
 
 
 @pytest.mark.parametrize("assignment", assignments())
@@ -39,3 +39,20 @@ def test_a_whole_cell_replacement_stands_alone():
     mixed = Variant("mixed", {grade_id: [(WHOLE, "answer = 42"), ("answer", "x")]})
     with pytest.raises(VariantDrift, match="only replacement"):
         mixed.answers(assignment)
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_correct_answers_graded_together_change_different_cells(assignment):
+    groups = together(CORRECT[assignment])
+    assert sorted(v.name for g in groups for v in g) == sorted(v.name for v in CORRECT[assignment])
+    for group in groups:
+        cells = [k for v in group for k in v.edits]
+        assert len(cells) == len(set(cells)), [v.name for v in group]
+
+
+def test_variants_that_change_the_same_cell_are_graded_apart():
+    a = Variant("a", {"x": [("1", "2")]})
+    b = Variant("b", {"x": [("1", "3")], "y": [("1", "2")]})
+    c = Variant("c", {"y": [("1", "4")]})
+    d = Variant("d", {"z": [("1", "4")]})
+    assert together([a, b, c, d]) == [[a, c, d], [b]]

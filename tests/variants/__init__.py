@@ -13,6 +13,10 @@ drift; it must be the cell's only replacement.
 
 ``loses`` names the autograded test cells (grade_ids) that must score 0; every other test
 cell must keep full marks. A variant with an empty ``loses`` is another correct answer.
+
+Other correct answers that change different solution cells are graded together, as one
+submission (:func:`together`): it must keep full marks, which each of them alone must too.
+A typical mistake is always graded alone, so that what it loses is its own.
 """
 
 from __future__ import annotations
@@ -63,6 +67,18 @@ class Variant:
                 raise VariantDrift(f"{assignment}/{self.name}: changes nothing in {grade_id!r}")
             out[grade_id] = text
         return out
+
+
+def together(variants: list[Variant]) -> list[list[Variant]]:
+    """``variants`` in groups that change disjoint solution cells (first fit, in order): one submission each."""
+    groups: list[list[Variant]] = []
+    for variant in variants:
+        home = next((g for g in groups if not any(set(variant.edits) & set(other.edits) for other in g)), None)
+        if home is None:
+            groups.append([variant])
+        else:
+            home.append(variant)
+    return groups
 
 
 def _module(assignment: str):
