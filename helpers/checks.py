@@ -363,7 +363,9 @@ def fit(
     Parameters
     ----------
     model : torch.nn.Module
-    stimuli : torch.Tensor, (N, ...)
+    stimuli : torch.Tensor, (N, C, H, W), or (N, n_phases, C, H, W)
+        With phases, the model's output is averaged over them
+        (:func:`helpers.stimuli.mean_over_phases`).
     targets : torch.Tensor, (N, ...)
     loss : {"mse", "bce"}
         Mean squared error, or binary cross-entropy on the model's probabilities.
@@ -374,7 +376,10 @@ def fit(
     losses = []
     for _ in range(n_epochs):
         optimizer.zero_grad()
-        out = model(stimuli)
+        if stimuli.dim() == 5:  # phases: averaged as helpers.stimuli.mean_over_phases does (no import: kernel side)
+            out = model(stimuli.flatten(0, 1)).unflatten(0, tuple(stimuli.shape[:2])).mean(dim=1)
+        else:
+            out = model(stimuli)
         value = F.binary_cross_entropy(out, targets) if loss == "bce" else ((out - targets) ** 2).mean()
         if penalty is not None:
             value = value + penalty(model.get_parameter(penalised), l1, 0.0)

@@ -154,26 +154,82 @@ def _read(path: Path, remote: Remote) -> dict[str, np.ndarray]:
         return {key: np.asarray(npz[key]) for key in remote.keys}
 
 
-def simulate_v1(name: str = "oribinned1", n_neurons: int = 2000, seed: int = 2021) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Population:
+    """Parameters of a simulated V1 population (see :func:`simulate_v1`).
+
+    Attributes
+    ----------
+    n_neurons : int
+        Neurons simulated.
+    kappa_median, kappa_log_sd : float
+        Tuning concentration ``kappa`` (von Mises, period 180 degrees) is log-normal:
+        median and s.d. of its log. Larger ``kappa``, sharper tuning; at ``kappa = 2``
+        the tuning curve's full width at half height is about 50 degrees of orientation.
+    gain_log_sd : float
+        Gain is log-normal with median 1 and this s.d. of its log.
+    baseline_sd : float
+        Baseline is normal with mean 0 and this s.d.
+    noise_per_gain, noise_floor : float
+        Each response's Gaussian noise has s.d. ``noise_per_gain * gain + noise_floor``.
+    """
+
+    n_neurons: int
+    kappa_median: float
+    kappa_log_sd: float
+    gain_log_sd: float
+    baseline_sd: float
+    noise_per_gain: float
+    noise_floor: float
+
+
+POPULATIONS = {
+    "default": Population(2000, 2.0, 0.5, 0.4, 0.5, 0.2, 0.05),
+    # a stand-in for data unlike the default: broader tuning, three times the noise, a quarter of the neurons
+    "broad_noisy": Population(500, 0.7, 0.7, 0.6, 0.5, 0.6, 0.15),
+}
+"""Simulated populations by name; ``$COURSE_SIMULATED_POPULATION`` picks one for :func:`load_v1`."""
+
+
+def population(name: str | None = None) -> tuple[str, Population]:
+    """The simulated population ``name``, by default ``$COURSE_SIMULATED_POPULATION`` or ``"default"``.
+
+    Raises
+    ------
+    ValueError
+        For a name not in :data:`POPULATIONS` (a misspelt setting is an error, not a silent default).
+    """
+    name = name or os.environ.get("COURSE_SIMULATED_POPULATION") or "default"
+    if name not in POPULATIONS:
+        raise ValueError(f"unknown simulated population {name!r}: choose one of {sorted(POPULATIONS)}")
+    return name, POPULATIONS[name]
+
+
+def simulate_v1(
+    name: str = "oribinned1", n_neurons: int | None = None, seed: int = 2021, population_name: str | None = None
+) -> dict[str, np.ndarray]:
     """A simulated population of orientation-tuned V1 neurons, in the layout of the published files.
 
-    Model, per neuron *i* (all parameters drawn once from ``seed``):
-    preferred orientation ``theta_i`` uniform in [0, 180) degrees; tuning width
-    ``kappa_i`` log-normal (median 2); gain ``g_i`` log-normal (median 1); baseline
-    ``b_i`` normal(0, 0.5). The mean response to orientation ``theta`` (degrees) is
+    Model, per neuron *i* (all parameters drawn once from ``seed``, their distributions
+    set by the :class:`Population`): preferred orientation ``theta_i`` uniform in
+    [0, 180) degrees; tuning concentration ``kappa_i``, gain ``g_i`` and baseline ``b_i``.
+    The mean response to orientation ``theta`` (degrees) is
     ``b_i + g_i * exp(kappa_i * (cos(2 * (theta - theta_i)) - 1))``, a von Mises
-    curve with period 180 degrees; each response adds independent Gaussian noise
-    (s.d. 0.2 times the neuron's gain, plus 0.05). Every neuron's responses are then
-    z-scored across stimuli, as in the published data (for the split file, with the
-    train half's mean and s.d.).
+    curve with period 180 degrees, the same for every phase of the grating; each
+    response adds independent Gaussian noise (s.d. ``noise_per_gain * g_i + noise_floor``).
+    Every neuron's responses are then z-scored across stimuli, as in the published data
+    (for the split file, with the train half's mean and s.d.).
 
     Parameters
     ----------
     name : str
         ``"oribinned1"`` (360 stimuli, 1-degree bins) or ``"oribinned6_split"``
         (60 stimuli, 6-degree bins, two noisy halves ``resp_train`` and ``resp_test``).
-    n_neurons : int
+    n_neurons : int, optional
+        Default: the population's.
     seed : int
+    population_name : str, optional
+        A key of :data:`POPULATIONS` (default: see :func:`population`).
 
     Returns
     -------
@@ -182,15 +238,17 @@ def simulate_v1(name: str = "oribinned1", n_neurons: int = 2000, seed: int = 202
         ``stimuli`` (n_stimuli, 1) float32 in degrees, 0 to 360 - bin width.
     """
     remote = DATASETS[name]
+    _, params = population(population_name)
+    n_neurons = params.n_neurons if n_neurons is None else n_neurons
     rng = np.random.default_rng(seed)
     preferred = rng.uniform(0, 180, n_neurons)
-    kappa = np.exp(rng.normal(np.log(2.0), 0.5, n_neurons))
-    gain = np.exp(rng.normal(0.0, 0.4, n_neurons))
-    baseline = rng.normal(0.0, 0.5, n_neurons)
+    kappa = np.exp(rng.normal(np.log(params.kappa_median), params.kappa_log_sd, n_neurons))
+    gain = np.exp(rng.normal(0.0, params.gain_log_sd, n_neurons))
+    baseline = rng.normal(0.0, params.baseline_sd, n_neurons)
     stimuli = np.arange(0, 360, remote.bin_width, dtype=np.float32)[:, None]
     delta = np.deg2rad(stimuli - preferred[None, :])
     mean = baseline + gain * np.exp(kappa * (np.cos(2 * delta) - 1))
-    noise_sd = 0.2 * gain + 0.05
+    noise_sd = params.noise_per_gain * gain + params.noise_floor
 
     def noisy() -> np.ndarray:
         return mean + noise_sd * rng.standard_normal(mean.shape)
@@ -208,8 +266,41 @@ def simulate_v1(name: str = "oribinned1", n_neurons: int = 2000, seed: int = 202
     }
 
 
+def fold_orientations(stimuli: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average the bins whose angles are 180 degrees apart: one row per distinct orientation.
+
+    A grating at ``theta + 180`` degrees shows the same stripes as at ``theta`` (phase
+    reversed), so an image model cannot tell the two bins apart; with random phases they
+    are two estimates of the same response.
+
+    Parameters
+    ----------
+    stimuli : numpy.ndarray, (n_stimuli,) or (n_stimuli, 1)
+        Angles in degrees, in [0, 360).
+    resp : numpy.ndarray, (n_stimuli, n_neurons)
+
+    Returns
+    -------
+    orientations : numpy.ndarray, (n_orientations,), float32
+        The distinct orientations ``stimuli % 180``, ascending, in degrees.
+    folded : numpy.ndarray, (n_orientations, n_neurons), float32
+        Mean of ``resp`` over the rows of each orientation.
+    """
+    angles = np.asarray(stimuli, dtype=np.float64).reshape(-1)
+    resp = np.asarray(resp)
+    if resp.ndim != 2 or len(resp) != len(angles):
+        raise ValueError(f"resp must be (n_stimuli={len(angles)}, n_neurons), got shape {resp.shape}")
+    orientations, which = np.unique(np.round(angles % 180, 6), return_inverse=True)
+    folded = np.stack([resp[which == k].mean(axis=0) for k in range(len(orientations))])
+    return orientations.astype(np.float32), folded.astype(np.float32)
+
+
 def load_v1(
-    name: str = "oribinned1", offline: bool | None = None, n_neurons: int = 2000, url: str | None = None, quiet=False
+    name: str = "oribinned1",
+    offline: bool | None = None,
+    n_neurons: int | None = None,
+    url: str | None = None,
+    quiet=False,
 ) -> V1Data:
     """The V1 data set ``name``: cached, downloaded, or (when that fails) simulated.
 
@@ -220,8 +311,9 @@ def load_v1(
     offline : bool, optional
         True: do not try the network (cache or simulation only). Default:
         ``$COURSE_OFFLINE`` is ``1``.
-    n_neurons : int
-        Neurons of the simulated population, if it comes to that.
+    n_neurons : int, optional
+        Neurons of the simulated population, if it comes to that (default: the population's).
+        Which simulated population (:data:`POPULATIONS`) is set by ``$COURSE_SIMULATED_POPULATION``.
     url : str, optional
         Download from here instead of the published address (tests use a local server).
     quiet : bool
@@ -248,10 +340,13 @@ def load_v1(
         except (DownloadError, ChecksumError) as err:
             note = str(err)
     if data is None:
-        data = V1Data(simulate_v1(name, n_neurons=n_neurons), "simulated", name, note)
+        which, params = population()
+        n_neurons = params.n_neurons if n_neurons is None else n_neurons
+        data = V1Data(simulate_v1(name, n_neurons=n_neurons, population_name=which), "simulated", name, note)
         if not quiet:
             print(
-                f"*** SIMULATED V1 data for {name} ({n_neurons} model neurons), not the recording: {note}",
+                f"*** SIMULATED V1 data for {name} ({n_neurons} model neurons, population {which!r}), "
+                f"not the recording: {note}",
                 file=sys.stdout,
             )
     elif not quiet:

@@ -132,3 +132,51 @@ def gratings(
         raise ValueError("angles must contain at least one orientation")
     images = [grating(a, sf=sf, res=res, patch=patch, phase=phase, waveform=waveform) for a in angles]
     return torch.stack(images).unsqueeze(1)
+
+
+def phase_gratings(angles: Iterable[float], n_phases: int = 4, **kwargs) -> torch.Tensor:
+    """Each grating at ``n_phases`` evenly spaced phases, for responses averaged over random phases.
+
+    Parameters
+    ----------
+    angles : iterable of float
+        Orientations in degrees.
+    n_phases : int
+        Phases ``2 * pi * p / n_phases`` for ``p = 0 .. n_phases - 1``.
+    **kwargs
+        Passed to :func:`gratings` (``sf``, ``res``, ``patch``, ``waveform``).
+
+    Returns
+    -------
+    stimuli : torch.Tensor, (N, n_phases, 1, H, W), float32
+        ``stimuli[i, p]`` is the grating at ``angles[i]`` and phase number ``p``.
+    """
+    if n_phases < 1:
+        raise ValueError(f"n_phases must be at least 1, got {n_phases!r}")
+    angles = list(angles)
+    phases = 2 * np.pi * np.arange(n_phases) / n_phases
+    return torch.stack([gratings(angles, phase=float(p), **kwargs) for p in phases], dim=1)
+
+
+def mean_over_phases(model, stimuli: torch.Tensor) -> torch.Tensor:
+    """A model's responses to each orientation, averaged over its phases.
+
+    Recorded responses to gratings of random phase estimate the mean response over
+    phases; this is the model's counterpart.
+
+    Parameters
+    ----------
+    model : callable
+        Maps stimuli ``(M, 1, H, W)`` to responses ``(M, n_neurons)``.
+    stimuli : torch.Tensor, (N, n_phases, 1, H, W)
+        As made by :func:`phase_gratings`.
+
+    Returns
+    -------
+    torch.Tensor, (N, n_neurons)
+        Differentiable when the model is.
+    """
+    if stimuli.dim() != 5:
+        raise ValueError(f"stimuli must be (N, n_phases, 1, H, W), got shape {tuple(stimuli.shape)}")
+    n, n_phases = stimuli.shape[:2]
+    return model(stimuli.flatten(0, 1)).unflatten(0, (n, n_phases)).mean(dim=1)

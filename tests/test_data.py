@@ -152,3 +152,51 @@ def test_simulated_tuning_curves_are_orientation_tuned():
     # ... with period 180 degrees (orientation, not direction): theta and theta + 180 look alike
     half = len(train) // 2
     assert np.corrcoef(train[:half].ravel(), train[half:].ravel())[0, 1] > 0.5
+
+
+def test_populations_differ_as_documented():
+    """broad_noisy: broader tuning, more noise and fewer neurons than the default population."""
+    default, broad = data.POPULATIONS["default"], data.POPULATIONS["broad_noisy"]
+    assert broad.kappa_median < default.kappa_median and broad.n_neurons < default.n_neurons
+    assert broad.noise_per_gain > default.noise_per_gain
+    halves = {}
+    for name in ("default", "broad_noisy"):
+        arrays = data.simulate_v1("oribinned6_split", population_name=name)
+        assert arrays["resp_train"].shape[1] == data.POPULATIONS[name].n_neurons
+        train, test = arrays["resp_train"], arrays["resp_test"]
+        halves[name] = np.median([np.corrcoef(train[:, i], test[:, i])[0, 1] for i in range(train.shape[1])])
+    # the README quotes the folded T4 halves (about 0.8 and 0.2); unfolded, the bins are noisier still
+    assert halves["broad_noisy"] < halves["default"] - 0.1, halves
+
+
+@pytest.mark.parametrize(("kappa", "width"), [(2.0, 50), (0.7, 90)])
+def test_von_mises_width_stated_in_the_docs(kappa, width):
+    """The tuning curve's full width at half height: about 50 degrees at kappa = 2 (the docstring, the README),
+    about 90 degrees at kappa = 0.7 (the README)."""
+    delta = np.linspace(0, 90, 90001)
+    curve = np.exp(kappa * (np.cos(2 * np.deg2rad(delta)) - 1))
+    assert abs(2 * delta[np.argmax(curve < 0.5)] - width) < 2
+
+
+def test_population_comes_from_the_environment_and_a_misspelt_name_is_an_error(monkeypatch):
+    monkeypatch.setenv("COURSE_SIMULATED_POPULATION", "broad_noisy")
+    assert data.population() == ("broad_noisy", data.POPULATIONS["broad_noisy"])
+    loaded = data.load_v1("oribinned6_split", offline=True, quiet=True)
+    assert loaded.simulated and loaded["resp_train"].shape[1] == data.POPULATIONS["broad_noisy"].n_neurons
+    monkeypatch.setenv("COURSE_SIMULATED_POPULATION", "braod")
+    with pytest.raises(ValueError, match="unknown simulated population 'braod'"):
+        data.load_v1("oribinned6_split", offline=True, quiet=True)
+
+
+def test_folding_averages_the_bins_180_degrees_apart():
+    stimuli = np.arange(0, 360, 60, dtype=np.float32)[:, None]  # 0, 60, 120, 180, 240, 300
+    resp = np.arange(12, dtype=np.float32).reshape(6, 2)
+    orientations, folded = data.fold_orientations(stimuli, resp)
+    np.testing.assert_array_equal(orientations, [0, 60, 120])
+    np.testing.assert_array_equal(folded, (resp[:3] + resp[3:]) / 2)
+    # the order of the rows does not matter, and unpaired bins are kept as they are
+    order = np.array([4, 0, 5, 2, 1, 3])
+    np.testing.assert_array_equal(data.fold_orientations(stimuli[order], resp[order])[1], folded)
+    assert data.fold_orientations([10.0, 20.0], resp[:2])[1].tolist() == resp[:2].tolist()
+    with pytest.raises(ValueError, match="n_stimuli=3"):
+        data.fold_orientations([0.0, 1.0, 2.0], resp)

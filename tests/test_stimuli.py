@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.stimuli import SCREEN_HEIGHT, SCREEN_WIDTH, grating, gratings
+from helpers.stimuli import SCREEN_HEIGHT, SCREEN_WIDTH, grating, gratings, mean_over_phases, phase_gratings
 
 
 def test_default_grating_is_48_by_64_float32_with_two_levels():
@@ -98,3 +98,25 @@ def test_sine_grating_is_the_square_gratings_carrier():
 def test_unknown_waveform_is_an_error():
     with pytest.raises(ValueError, match="waveform"):
         grating(0.0, waveform="triangle")
+
+
+def test_phase_gratings_are_the_gratings_at_evenly_spaced_phases():
+    stimuli = phase_gratings([0.0, 30.0], n_phases=4)
+    assert stimuli.shape == (2, 4, 1, 48, 64)
+    for p in range(4):
+        torch.testing.assert_close(stimuli[:, p], gratings([0.0, 30.0], phase=p * np.pi / 2))
+    with pytest.raises(ValueError, match="n_phases"):
+        phase_gratings([0.0], n_phases=0)
+
+
+def test_mean_over_phases_averages_each_orientations_responses():
+    stimuli = phase_gratings([0.0, 45.0, 90.0], n_phases=2)
+
+    def model(s):  # (M, 1, H, W) -> (M, 2): a phase-dependent response, and one that is not
+        return torch.stack([s[:, 0, 0, 0], s[:, 0].abs().mean((1, 2))], dim=1)
+
+    expected = torch.stack([model(stimuli[:, p]) for p in range(2)]).mean(0)
+    torch.testing.assert_close(mean_over_phases(model, stimuli), expected)
+    assert torch.allclose(mean_over_phases(model, stimuli)[:, 0], torch.zeros(3))  # opposite phases cancel
+    with pytest.raises(ValueError, match="n_phases"):
+        mean_over_phases(model, stimuli[:, 0])
