@@ -234,6 +234,11 @@ MISTAKES = [
 
 CORRECT = [
     Variant(
+        "encoding_padding_same",
+        {"encoding_model": [("padding=K // 2)", 'padding="same")')]},
+        why="padding='same' keeps the 48 x 64 size, as K // 2 does for an odd K",
+    ),
+    Variant(
         "encoding_pool_module_then_relu",
         {
             "encoding_model": [
