@@ -452,6 +452,11 @@ MISTAKES = [
 
 CORRECT = [
     Variant(
+        "convnet_padding_same",
+        {"convnet": [("padding=K // 2)", 'padding="same")')]},
+        why="padding='same' keeps the 48 x 64 size, as K // 2 does for an odd K",
+    ),
+    Variant(
         "convnet_pool_before_relu_and_view",
         {
             "convnet": [
