@@ -32,7 +32,7 @@ LONGEST_FIRST = (
     "tests/test_grading_robustness.py",
     "TestGrading_t1_decoding",
     "tests/test_grading_attacks.py",
-    "tests/test_populations.py",
+    "tests/test_claims.py",
     "tests/e2e/test_lab.py",
 )
 

@@ -211,7 +211,7 @@ def _snapshot(root: Path, skip: str) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     # a short cell timeout: an attack that hangs the kernel costs seconds, not minutes
-    course = Course.create(tmp_path_factory.mktemp("kernel-attacks"), [T2], extra_config="c.Execute.timeout = 15\n")
+    course = Course.create(tmp_path_factory.mktemp("kernel-attacks"), [T2], extra_config="c.Execute.timeout = 8\n")
     course.submit("honest", T2, reference_submission(T2))
     assert course.grade("honest", T2).scores is not None
     return course
