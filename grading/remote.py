@@ -444,6 +444,9 @@ class TestRunner:
         """
         if self.setup_error:
             return [error_output("SetupError", f"the course's setup cell failed in the grader: {self.setup_error}")]
+        import helpers.checks
+
+        helpers.checks.submission_cells(student_cells)  # what checks.cells_binding reads: the file's cells
         namespace = dict(self.base)
         session = Session(execute, boot=not self.booted)
         self.booted = True

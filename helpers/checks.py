@@ -237,6 +237,47 @@ def bound_names(tree: ast.AST) -> set[str]:
     return names
 
 
+def names_read(source: str) -> set[str]:
+    """Every name a piece of code reads (loads), e.g. ``{"layer"}`` for ``weights = layer.conv.weight``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+_SUBMISSION = {"cells": None}
+
+
+def submission_cells(cells: list[str] | None) -> None:
+    """At autograde time the grader hands over the sources of the submission's code cells before a test."""
+    _SUBMISSION["cells"] = None if cells is None else list(cells)
+
+
+def cells_binding(name: str) -> str:
+    """The source of every cell that binds ``name`` (assigns, defines or imports it).
+
+    At autograde time these are the submission's code cells before the test (set by the
+    grader); in a notebook, this session's input history.
+    """
+    cells = _SUBMISSION["cells"]
+    if cells is None:
+        try:
+            cells = [s for s in get_ipython().user_ns.get("In", []) if isinstance(s, str)]  # noqa: F821
+        except NameError:
+            cells = []
+    found = []
+    for source in cells:
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        if name in bound_names(tree):
+            found.append(code)
+    return "\n\n".join(found)
+
+
 def convolution_routines_used(source: str) -> list[str]:
     """What in ``source`` calls, imports or could reach a library convolution routine.
 

@@ -304,6 +304,12 @@ with torch.no_grad():
         frozenset(["test_n_conv_parameters"]),
     ),
     Variant(
+        "weights_typed_in",
+        {"layer_weights": [(WHOLE, "weights = filter_bank(6, 7)\n")]},
+        frozenset(["test_weights"]),
+        "the right numbers, but not the layer's kernels: typed in again",
+    ),
+    Variant(
         "weights_not_detached",
         {
             "layer_weights": [
@@ -335,6 +341,11 @@ with torch.no_grad():
 ]
 
 CORRECT = [
+    Variant(
+        "weights_from_state_dict",
+        {"layer_weights": [(WHOLE, 'weights = layer.state_dict()["conv.weight"].cpu()\n')]},
+        why="state_dict() holds detached tensors of the layer's parameters",
+    ),
     Variant(
         "unfold_windows",
         {
