@@ -43,7 +43,8 @@ What the kernel sees (an allow-list; nothing else of the host is there)
   ``MPLCONFIGDIR``, ``LANG``, ``PYTHONNOUSERSITE``, ``PYTHONDONTWRITEBYTECODE``,
   ``COURSE_OFFLINE=1``, ``COURSE_DEVICE=cpu``, ``COURSE_SANDBOXED=1``,
   ``COURSE_DATA_DIR`` (when the cache is bound), ``OMP_NUM_THREADS`` /
-  ``MKL_NUM_THREADS`` (passed through when set), ``JPY_PARENT_PID=1`` (the
+  ``MKL_NUM_THREADS`` and ``COURSE_SIMULATED_POPULATION`` (passed through when set: the
+  trusted test runner loads the same data as the kernel), ``JPY_PARENT_PID=1`` (the
   client's PID means nothing in the new PID namespace; 1 tells ipykernel there
   is no parent to watch) and ``PWD`` (set by bubblewrap);
 * new user, network (only a downed loopback), PID, IPC, UTS and cgroup
@@ -218,7 +219,9 @@ def _environment(cache: Path | None) -> dict[str, str]:
     }
     if cache is not None:
         env["COURSE_DATA_DIR"] = DATA
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    # the thread counts, and the simulated population the grader's own (trusted) setup loads, so that the
+    # student's kernel and the tests see the same data
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "COURSE_SIMULATED_POPULATION"):
         if name in os.environ:
             env[name] = os.environ[name]
     return env

@@ -43,6 +43,7 @@ ALLOWED_ENV = {
     "COURSE_SANDBOXED",
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
+    "COURSE_SIMULATED_POPULATION",  # passed through: the grader's trusted setup loads the same data
     "JPY_PARENT_PID",  # set to 1: "no parent to watch" inside the PID namespace
     "PWD",  # set by bubblewrap's --chdir
 }
@@ -405,3 +406,15 @@ def test_folders_under_tmp_are_bound_after_the_scratch_tmpfs():
     for folder in (sys.prefix, str(Path(sandbox.helpers_folder() or sys.prefix))):
         assert folder in binds
         assert args.index(folder) > scratch, f"{folder} is bound before the scratch tmpfs hides /tmp"
+
+
+def test_the_simulated_population_reaches_the_kernel(monkeypatch):
+    """The trusted test runner and the student's kernel load the same simulated data."""
+    from grading import sandbox
+
+    monkeypatch.setenv("COURSE_SIMULATED_POPULATION", "broad_noisy")
+    monkeypatch.setenv("SOME_SECRET_VALUE", "x")
+    env = sandbox._environment(None)
+    assert env["COURSE_SIMULATED_POPULATION"] == "broad_noisy" and "SOME_SECRET_VALUE" not in env
+    monkeypatch.delenv("COURSE_SIMULATED_POPULATION")
+    assert "COURSE_SIMULATED_POPULATION" not in sandbox._environment(None)
