@@ -446,7 +446,7 @@ class TestRunner:
             return [error_output("SetupError", f"the course's setup cell failed in the grader: {self.setup_error}")]
         import helpers.checks
 
-        helpers.checks.submission_cells(student_cells)  # what checks.cells_binding reads: the file's cells
+        helpers.checks.submission_cells(student_cells)  # what checks.last_assignment reads: the file's cells
         namespace = dict(self.base)
         session = Session(execute, boot=not self.booted)
         self.booted = True

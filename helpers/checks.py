@@ -254,11 +254,11 @@ def submission_cells(cells: list[str] | None) -> None:
     _SUBMISSION["cells"] = None if cells is None else list(cells)
 
 
-def cells_binding(name: str) -> str:
-    """The source of every cell that binds ``name`` (assigns, defines or imports it).
+def last_assignment(name: str) -> str:
+    """The expression of the last top-level ``name = ...`` in the cells, as source ("" if there is none).
 
-    At autograde time these are the submission's code cells before the test (set by the
-    grader); in a notebook, this session's input history.
+    At autograde time the cells are the submission's code cells before the test (set by the
+    grader); in a notebook, this session's input history. Cells that do not parse are skipped.
     """
     cells = _SUBMISSION["cells"]
     if cells is None:
@@ -266,16 +266,23 @@ def cells_binding(name: str) -> str:
             cells = [s for s in get_ipython().user_ns.get("In", []) if isinstance(s, str)]  # noqa: F821
         except NameError:
             cells = []
-    found = []
+    found = ""
     for source in cells:
         code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
         try:
             tree = ast.parse(code)
         except SyntaxError:
             continue
-        if name in bound_names(tree):
-            found.append(code)
-    return "\n\n".join(found)
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                targets, value = [node.target], node.value
+            else:
+                continue
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                found = ast.unparse(value)
+    return found
 
 
 def convolution_routines_used(source: str) -> list[str]:

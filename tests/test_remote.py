@@ -227,19 +227,24 @@ def test_a_handle_posing_as_a_huge_sequence_cannot_keep_the_grader_busy():
     assert errors and len(kernel.requests) <= 2001
 
 
-def test_cells_binding_finds_what_defined_a_value_in_the_submission():
-    """checks.cells_binding reads the submission's cells the grader hands over, not the kernel's history."""
+def test_last_assignment_reads_the_submission_cells():
+    """checks.last_assignment reads the submission's cells the grader hands over, not the kernel's history."""
     from helpers import checks
 
-    cells = ["import torch\nlayer = make()", "%matplotlib inline\nweights = layer.conv.weight.detach()", "x = ("]
+    cells = [
+        "import torch\nweights = filter_bank(6, 7)  # an early try",
+        "%matplotlib inline\nweights = conv_layer.conv.weight.detach().cpu()",
+        "assert torch.allclose(weights, filter_bank(6, 7))  # a self-check binds nothing",
+        "def f():\n    weights = 1",
+        "x = (",
+    ]
     try:
         checks.submission_cells(cells)
-        source = checks.cells_binding("weights")
-        assert "layer.conv.weight" in source and "import torch" not in source
-        assert checks.names_read(source) == {"layer"}
-        checks.submission_cells(["weights = filter_bank(6, 7)"])
-        assert checks.names_read(checks.cells_binding("weights")) == {"filter_bank"}
-        assert checks.cells_binding("nothing") == ""
+        assert checks.last_assignment("weights") == "conv_layer.conv.weight.detach().cpu()"
+        assert checks.names_read(checks.last_assignment("weights")) == {"conv_layer"}
+        checks.submission_cells(["weights: torch.Tensor = filter_bank(6, 7)"])
+        assert checks.names_read(checks.last_assignment("weights")) == {"filter_bank"}
+        assert checks.last_assignment("nothing") == ""
     finally:
         checks.submission_cells(None)
     assert checks.names_read("x = (") == set()

@@ -343,8 +343,14 @@ with torch.no_grad():
 CORRECT = [
     Variant(
         "weights_from_state_dict",
-        {"layer_weights": [(WHOLE, 'weights = layer.state_dict()["conv.weight"].cpu()\n')]},
-        why="state_dict() holds detached tensors of the layer's parameters",
+        {
+            "grating_responses": [
+                ("layer = ConvolutionalLayer(", "conv_layer = ConvolutionalLayer("),
+                ("convout = layer(", "convout = conv_layer("),
+            ],
+            "layer_weights": [(WHOLE, 'weights = conv_layer.state_dict()["conv.weight"].cpu()\n')],
+        },
+        why="another name for the layer; state_dict() holds detached tensors of the layer's parameters",
     ),
     Variant(
         "unfold_windows",
