@@ -266,23 +266,28 @@ def simulate_v1(
     }
 
 
-def fold_orientations(stimuli: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fold_orientations(
+    stimuli: np.ndarray, resp: np.ndarray, bin_width: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Average the bins whose angles are 180 degrees apart: one row per distinct orientation.
 
-    A grating at ``theta + 180`` degrees shows the same stripes as at ``theta`` (phase
-    reversed), so an image model cannot tell the two bins apart; with random phases they
-    are two estimates of the same response.
+    A grating at ``theta + 180`` degrees has the same orientation as at ``theta`` (for a
+    static grating of random phase, the same set of images), so an image model cannot
+    tell the two bins apart; they are two estimates of the same response.
 
     Parameters
     ----------
     stimuli : numpy.ndarray, (n_stimuli,) or (n_stimuli, 1)
-        Angles in degrees, in [0, 360).
+        Angles in degrees, in [0, 360): bin centres or the mean angle in each bin.
     resp : numpy.ndarray, (n_stimuli, n_neurons)
+    bin_width : float, optional
+        Degrees; angles are assigned to the nearest multiple of it (modulo 180).
+        Default: the median spacing of the sorted angles.
 
     Returns
     -------
     orientations : numpy.ndarray, (n_orientations,), float32
-        The distinct orientations ``stimuli % 180``, ascending, in degrees.
+        The distinct orientations, multiples of ``bin_width`` in [0, 180), ascending, in degrees.
     folded : numpy.ndarray, (n_orientations, n_neurons), float32
         Mean of ``resp`` over the rows of each orientation.
     """
@@ -290,9 +295,13 @@ def fold_orientations(stimuli: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray
     resp = np.asarray(resp)
     if resp.ndim != 2 or len(resp) != len(angles):
         raise ValueError(f"resp must be (n_stimuli={len(angles)}, n_neurons), got shape {resp.shape}")
-    orientations, which = np.unique(np.round(angles % 180, 6), return_inverse=True)
-    folded = np.stack([resp[which == k].mean(axis=0) for k in range(len(orientations))])
-    return orientations.astype(np.float32), folded.astype(np.float32)
+    if bin_width is None:
+        bin_width = float(np.median(np.diff(np.sort(angles)))) if len(angles) > 1 else 180.0
+    n_bins = int(round(180 / bin_width))
+    keys = np.round((angles % 180) / bin_width).astype(int) % n_bins
+    distinct = np.unique(keys)
+    folded = np.stack([resp[keys == k].mean(axis=0) for k in distinct])
+    return (distinct * bin_width).astype(np.float32), folded.astype(np.float32)
 
 
 def load_v1(

@@ -198,5 +198,11 @@ def test_folding_averages_the_bins_180_degrees_apart():
     order = np.array([4, 0, 5, 2, 1, 3])
     np.testing.assert_array_equal(data.fold_orientations(stimuli[order], resp[order])[1], folded)
     assert data.fold_orientations([10.0, 20.0], resp[:2])[1].tolist() == resp[:2].tolist()
+    # bin means a little off the centres (as in a file that stores each bin's mean angle) fold the same way
+    jittered = stimuli + np.array([[0.4], [-0.3], [0.2], [-0.4], [0.1], [0.3]], dtype=np.float32)
+    np.testing.assert_array_equal(data.fold_orientations(jittered, resp, bin_width=60)[1], folded)
+    # the real layout: 60 bins of 6 degrees fold to 30 orientations, 0 to 174
+    orientations, _ = data.fold_orientations(np.arange(0, 360, 6.0) + 0.5, np.zeros((60, 1)))
+    np.testing.assert_array_equal(orientations, np.arange(0, 180, 6.0))
     with pytest.raises(ValueError, match="n_stimuli=3"):
         data.fold_orientations([0.0, 1.0, 2.0], resp)
