@@ -149,7 +149,8 @@ def test_t4_prints_what_its_text_says(monkeypatch, population):
     """T4 Think! 3.2 and section 4, on any data: the model fits the data it was fitted to better than it predicts
     new trials or held-out orientations; its held-out prediction reaches at least half the noise ceiling (the floor
     its graded test uses), and the ceiling printed is the square root of the half-to-half correlation; the printed
-    median kernel change lies within the printed range. The model's correlation with the test half beats the
+    median kernel change lies within the printed range; the penalty fits the training data less closely but
+    narrows the gap to the held-out data (summary). The model's correlation with the test half beats the
     half-to-half correlation on both populations (the Think! asks why it can)."""
     out = _printed("t4_encoding", population, monkeypatch)
 
@@ -169,6 +170,18 @@ def test_t4_prints_what_its_text_says(monkeypatch, population):
     assert min(trials, new) > halves
     median, low, high = map(int, re.search(r"kernels: median ([0-9]+)%, from ([0-9]+)% to ([0-9]+)%", out).groups())
     assert low <= median <= high
+    # the summary: the penalty trades a closer fit to the training data for a smaller fitted-to-held-out gap
+    mse = {
+        name: tuple(map(float, values))
+        for name, *values in re.findall(
+            r"^(no penalty|L1 \+ L2 penalty) +MSE: fitted orientations \(train half\) ([0-9.]+), "
+            r"held-out orientations \(test half\) ([0-9.]+)$",
+            out,
+            flags=re.M,
+        )
+    }
+    (plain_fit, plain_new), (penalised_fit, penalised_new) = mse["no penalty"], mse["L1 + L2 penalty"]
+    assert penalised_fit > plain_fit and penalised_new - penalised_fit < plain_new - plain_fit, mse
 
 
 @pytest.mark.slow
