@@ -342,14 +342,11 @@ def defining_cell(cells: list[str], name: str) -> str | None:
     A static check of the student's function reads all of them: a later cell that
     rebinds the name (in an ``if``, a loop, through ``globals()``) is checked too.
     """
-    from helpers.checks import bound_names
+    from helpers.checks import bound_names, parsed_cells
 
     found = []
-    for source in cells:
-        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
+    for source, code, tree in parsed_cells(cells):
+        if tree is None:
             if name in source:
                 found.append(source)
             continue

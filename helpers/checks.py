@@ -254,6 +254,21 @@ def submission_cells(cells: list[str] | None) -> None:
     _SUBMISSION["cells"] = None if cells is None else list(cells)
 
 
+def parsed_cells(cells: list[str]):
+    """Each cell's code without IPython magics and shell lines, and its syntax tree (None if it does not parse).
+
+    Yields
+    ------
+    (source, code, tree) : tuple of str, str and ast.Module or None
+    """
+    for source in cells:
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            yield source, code, ast.parse(code)
+        except SyntaxError:
+            yield source, code, None
+
+
 def last_assignment(name: str) -> str:
     """The expression of the last top-level ``name = ...`` in the cells, as source ("" if there is none).
 
@@ -267,13 +282,8 @@ def last_assignment(name: str) -> str:
         except NameError:
             cells = []
     found = ""
-    for source in cells:
-        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
-            continue
-        for node in tree.body:
+    for _, _, tree in parsed_cells(cells):
+        for node in tree.body if tree is not None else []:
             if isinstance(node, ast.Assign):
                 targets, value = node.targets, node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
