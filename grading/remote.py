@@ -329,11 +329,13 @@ def _array_from_spec(spec):
 # ---------------------------------------------------------------------------------------------------
 def free_names(source: str) -> set[str]:
     """Names a piece of code reads but never binds itself."""
-    from helpers.checks import bound_names  # here: helpers imports torch, which nbgrader should not wait for
+    from helpers.checks import (
+        bound_names,
+        loaded_names,
+    )  # here: helpers imports torch, which nbgrader should not wait for
 
     tree = ast.parse(source)
-    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return loaded - bound_names(tree)
+    return loaded_names(tree) - bound_names(tree)
 
 
 def defining_cell(cells: list[str], name: str) -> str | None:

@@ -237,13 +237,17 @@ def bound_names(tree: ast.AST) -> set[str]:
     return names
 
 
+def loaded_names(tree: ast.AST) -> set[str]:
+    """Every name a syntax tree reads (loads)."""
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def names_read(source: str) -> set[str]:
-    """Every name a piece of code reads (loads), e.g. ``{"layer"}`` for ``weights = layer.conv.weight``."""
+    """Every name a piece of code reads, e.g. ``{"layer"}`` for ``weights = layer.conv.weight`` (none if unparsable)."""
     try:
-        tree = ast.parse(source)
+        return loaded_names(ast.parse(source))
     except SyntaxError:
         return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 _SUBMISSION = {"cells": None}
