@@ -165,7 +165,8 @@ class Population:
     kappa_median, kappa_log_sd : float
         Tuning concentration ``kappa`` (von Mises, period 180 degrees) is log-normal:
         median and s.d. of its log. Larger ``kappa``, sharper tuning; at ``kappa = 2``
-        the tuning curve's full width at half height is about 50 degrees of orientation.
+        the tuning curve's full width at half the peak above the baseline is about 50 degrees
+        of orientation.
     gain_log_sd : float
         Gain is log-normal with median 1 and this s.d. of its log.
     baseline_sd : float
@@ -349,12 +350,12 @@ def load_v1(
         except (DownloadError, ChecksumError) as err:
             note = str(err)
     if data is None:
-        which, params = population()
-        n_neurons = params.n_neurons if n_neurons is None else n_neurons
+        which, _ = population()
         data = V1Data(simulate_v1(name, n_neurons=n_neurons, population_name=which), "simulated", name, note)
         if not quiet:
+            simulated = data[remote.keys[0]].shape[1]
             print(
-                f"*** SIMULATED V1 data for {name} ({n_neurons} model neurons, population {which!r}), "
+                f"*** SIMULATED V1 data for {name} ({simulated} model neurons, population {which!r}), "
                 f"not the recording: {note}",
                 file=sys.stdout,
             )
