@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -117,6 +119,11 @@ def _best_of(fn, repeats: int = 5) -> float:
     return best
 
 
+def _start_nbgrader() -> None:
+    """A fresh interpreter importing nbgrader's app: what every nbgrader, `course` and Dask worker process pays."""
+    subprocess.run([sys.executable, "-c", "import nbgrader.apps.nbgraderapp"], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=42, help="submissions in the benchmark class (default 42)")
@@ -128,6 +135,7 @@ def main() -> None:
         ("gratings(36 angles)", _best_of(lambda: gratings(angles))),
         ("filter_bank(6, 7)", _best_of(lambda: filter_bank(6, 7))),
         ("conv2d 36 x 6 x 48 x 64", _best_of(lambda: F.conv2d(gratings(angles), filter_bank(), padding=3))),
+        ("start of a grading process (python: import nbgrader's app)", _best_of(_start_nbgrader, repeats=3)),
     ]
     class_rows, per_submission = bench_class(args.students)
     rows += class_rows + projections(per_submission, os.cpu_count() or 1)
