@@ -532,27 +532,6 @@ def set_rlimits(address_space: int, file_size: int, open_files: int, pids: int |
 # --------------------------------------------------------------------------- kernelspec and CLI
 
 
-def nbgrader_config(ipc_folder: str | Path, kernel_name: str = KERNEL_NAME) -> str:
-    """nbgrader configuration lines that grade with the sandboxed kernel.
-
-    Parameters
-    ----------
-    ipc_folder : str or Path
-        A folder of its own for the kernels' IPC sockets (bound read-write into
-        each sandbox); it is created, and made absolute.
-    kernel_name : str
-        The installed kernelspec to use.
-    """
-    folder = Path(ipc_folder).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    return (
-        "\n# --- sandboxed grading kernel (see grading/sandbox.py) ---\n"
-        f"c.Execute.kernel_name = {kernel_name!r}\n"
-        'c.KernelManager.transport = "ipc"\n'
-        f"c.KernelManager.ip = {str(folder / 'kernel')!r}\n"
-    )
-
-
 def install(
     prefix: str | Path = sys.prefix,
     *,
