@@ -196,6 +196,16 @@ class Course:
                 return None
             return {grade.name: float(grade.score) for grade in submission.grades}
 
+    def test_scores(self, student: str, assignment: str) -> dict[str, float]:
+        """Score of every autograded test cell of a student's notebook; fails if it was not graded."""
+        from .notebooks import autograded_cells
+
+        scores = self.scores(student, assignment)
+        if scores is None:
+            raise AssertionError(f"{student} was not graded in {assignment}")
+        tests = set(autograded_cells(assignment))
+        return {name: score for name, score in scores.items() if name in tests}
+
     def max_scores(self, assignment: str) -> dict[str, float]:
         """Points of every graded cell of an assignment's notebook."""
         from nbgrader.api import Gradebook
