@@ -29,11 +29,13 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]*"
 
 # Before execution, restore the instructor's cells, types and metadata, and drop tags such as
-# skip-execution or raises-exception that a student could add.
+# skip-execution or raises-exception that a student could add; turn the student's Markdown into
+# safe HTML (nbgrader's formgrade and feedback templates render Markdown unsanitised).
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "grading.preprocessors.NormaliseSubmission",
+    "grading.preprocessors.SanitizeMarkdown",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",

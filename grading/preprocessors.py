@@ -20,10 +20,12 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
 import time
+from html import unescape as html_unescape
 from pathlib import Path
 
 import nbformat
@@ -114,6 +116,70 @@ class NormaliseSubmission(NbGraderPreprocessor):
             cell = new
         cell.metadata = NotebookNode({"nbgrader": NotebookNode(dict(meta))})
         return cell
+
+
+# What a student's Markdown may become in the formgrader and in feedback: text formatting, lists, tables, code,
+# links to web pages and images, never scripts, event handlers, frames, styles or javascript: links.
+_ANSWER_TAGS = frozenset(
+    "a abbr b blockquote br code dd del div dl dt em h1 h2 h3 h4 h5 h6 hr i img kbd li ol p pre s span strong "
+    "sub sup table tbody td th thead tr ul".split()
+)
+_IMAGE_SOURCE = re.compile(r"(https?://|attachment:|data:image/(png|jpeg|gif|webp);base64,)", re.IGNORECASE)
+_ATTACHED = re.compile(r'src="attachment:([^"]*)"')
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if name in ("title", "alt") or (tag == "a" and name == "href") or (tag in ("td", "th") and name == "align"):
+        return True
+    return tag == "img" and name == "src" and bool(_IMAGE_SOURCE.match(value))
+
+
+def sanitized_markdown(source: str, attachments: dict | None = None) -> str:
+    """A Markdown cell's source as safe HTML that renders the same (one HTML block that Markdown passes through).
+
+    nbgrader's formgrade and feedback templates render Markdown cells without nbconvert's
+    ``sanitize_html``; this is what they then show of a student's cell. Images attached to
+    the cell are embedded (PNG, JPEG, GIF, WebP), others dropped.
+    """
+    import bleach
+    from nbconvert.filters import markdown2html
+
+    html = bleach.clean(
+        markdown2html(source),
+        tags=_ANSWER_TAGS,
+        attributes=_allowed_attribute,
+        protocols=["http", "https", "mailto", "attachment", "data"],
+        strip=True,
+        strip_comments=True,
+    )
+
+    def embed(match: re.Match) -> str:
+        bundle = (attachments or {}).get(html_unescape(match.group(1)), {})
+        kind = next((k for k in _IMAGE_TYPES if isinstance(bundle.get(k), str)), None)
+        data = re.sub(r"\s", "", bundle[kind]) if kind else ""
+        return f'src="data:{kind};base64,{data}"' if kind and re.fullmatch(r"[A-Za-z0-9+/=]*", data) else 'src=""'
+
+    html = _ATTACHED.sub(embed, html)
+    # no line breaks: a blank line would end the HTML block and let Markdown parse the rest again
+    return '<div class="course-answer">' + html.replace("\r", "").replace("\n", "&#10;") + "</div>"
+
+
+class SanitizeMarkdown(NbGraderPreprocessor):
+    """Turn every Markdown cell a student could have written into safe HTML (see :func:`sanitized_markdown`).
+
+    Runs in autograde's sanitize stage after :class:`NormaliseSubmission`, so the autograded
+    notebook, which the formgrader and feedback render, holds no script of the student's. Locked
+    cells, whose source is the instructor's (restored from the gradebook), are left as they are.
+    (Raw cells need nothing: the templates render them through nbconvert's ``clean_html``.)
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "markdown" or cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
+            return cell, resources
+        cell.source = sanitized_markdown(cell.source, cell.get("attachments"))
+        cell.pop("attachments", None)
+        return cell, resources
 
 
 class HideHiddenTests(NbGraderPreprocessor):

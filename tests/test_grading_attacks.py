@@ -8,6 +8,7 @@ by one ``nbgrader autograde`` run, as a class is.
 from __future__ import annotations
 
 import copy
+from html.parser import HTMLParser
 
 import nbformat
 import pytest
@@ -131,6 +132,45 @@ def conv_output_shape(h, w, K, padding=0, stride=1):
     return Anything((0, 0))
 """
 
+# Every way in mentions __xss, so what the page's own template holds never counts.
+XSS = """My answer **bold**, $a < b$ and [a page](https://example.org).
+
+<img src=x onerror="window.__xss = 1"><script>window.__xss = 2</script><svg onload="window.__xss = 3"></svg>
+[click](javascript:window.__xss=4) ![pic](javascript:window.__xss=5) [c2](jav&#x61;script:window.__xss=6)
+<iframe src="https://example.org/__xss"></iframe><a href="javascript:window.__xss=7">a</a>
+<style>body {display: none} /* __xss */</style>
+"""
+
+
+class _Injected(HTMLParser):
+    """The student's ways into a page: elements and attributes that could run or restyle it, mentioning __xss."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self._tag = [], None
+
+    def handle_starttag(self, tag, attrs):
+        self._tag = tag
+        for name, value in attrs:
+            if "__xss" in (value or "") and (
+                name.startswith("on")
+                or (value or "").strip().lower().startswith("javascript")
+                or tag in ("iframe", "svg", "object", "embed")
+            ):
+                self.found.append(f"<{tag} {name}={value}>")
+
+    def handle_data(self, data):
+        if self._tag in ("script", "style") and "__xss" in data:
+            self.found.append(f"<{self._tag}>{data.strip()}")
+
+
+def injected(html: str) -> list[str]:
+    """What of :data:`XSS` made it into ``html`` as markup (escaped text does not count)."""
+    parser = _Injected()
+    parser.feed(html)
+    return parser.found
+
+
 # Wrong answers of the right types for every exercise, so that only a rigged check could pass them.
 JUNK = {
     "conv2d_by_hand": "def conv2d_by_hand(image, kernel, padding=0, stride=1):\n    return torch.zeros(3, 4)\n",
@@ -145,6 +185,12 @@ JUNK = {
     "layer_weights": "weights = torch.zeros(1)\n",
     "complex_cell_energy": "def complex_cell_energy(stimuli, even, odd):\n    return torch.zeros(1)\n",
 }
+
+
+def _written_answers() -> list[str]:
+    """grade_ids of the Markdown answer cells (written answers) of T2."""
+    cells = read(notebook_path(T2)).cells
+    return [grade_id(c) for c in cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
 
 
 def _junk_with(code):
@@ -181,7 +227,7 @@ def graded(course):
     submissions = {name.replace("_", "-"): nb for name, nb in ATTACKS.items()}
     submissions["rigged-eq"] = with_answers(_untouched(), {"conv2d_by_hand": RIGGED_EQ, "conv_output_shape": "pass"})
     submissions["doubled"] = _doubled()
-    submissions["feedback"] = reference_submission(T2, JUNK)
+    submissions["feedback"] = reference_submission(T2, {**JUNK, **{name: XSS for name in _written_answers()}})
     for student, nb in submissions.items():
         course.submit(student, T2, nb)
     run = course.nbgrader("autograde", T2, "--force", timeout=1800)
@@ -219,3 +265,5 @@ def test_feedback_names_failed_tests_but_never_shows_hidden_tests(graded):
     assert "AssertionError" in html
     for secret in ("manual_seed(101)", "BEGIN HIDDEN TESTS", "_make_subclass", "importlib.util"):
         assert secret not in html, secret
+    # the written answers' scripts, handlers and javascript: links are gone; their text and formatting stay
+    assert injected(html) == [] and html.count("<strong>bold</strong>") == len(_written_answers())

@@ -15,16 +15,20 @@ import copy
 import nbformat
 import pytest
 from nbconvert.exporters.exporter import ResourcesDict
+from nbconvert.filters import markdown2html
 from test_grading_attacks import (
     T2,
+    XSS,
     _delete_tests,
     _rename_tests,
     _tag_tests,
     _tests_emptied_and_unlocked,
     _tests_to_markdown,
+    injected,
 )
 from traitlets.utils.importstring import import_item
 
+from grading.preprocessors import sanitized_markdown
 from instructor.notebooks import grade_id, is_test, notebook_path, read
 
 
@@ -105,5 +109,45 @@ def test_sanitize_keeps_an_honest_notebooks_cells_in_order(gradebook):
     out = _sanitize(gradebook, release)
     assert [grade_id(c) for c in out.cells] == [grade_id(c) for c in release.cells]
     assert _tests(out) == _gradebook_tests(gradebook) and len(_tests(out)) == sum(map(is_test, release.cells))
-    others = [(c.cell_type, c.source) for c in release.cells if not is_test(c)]
+    # Markdown a student could edit comes back as the same content in safe HTML, which Markdown passes through
+    others = [
+        (c.cell_type, sanitized_markdown(c.source) if c.cell_type == "markdown" else c.source)
+        for c in release.cells
+        if not is_test(c)
+    ]
     assert [(c.cell_type, c.source) for c in out.cells if not is_test(c)] == others
+    for cell in out.cells:
+        if cell.cell_type == "markdown":
+            assert markdown2html(cell.source).strip() == cell.source
+
+
+def _with_written_answers(text):
+    """The release with every written answer, and one cell the student added, set to ``text``."""
+    nb = read(notebook_path(T2))
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = text
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(text))
+    return nb
+
+
+def _rendered(nb, template):
+    """``nb`` as nbgrader's ``template`` renders it; as in the formgrader, nothing else sanitises Markdown."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+
+    exporter = HTMLExporter(template_name=template, extra_template_basedirs=[handlers.template_path])
+    resources = {"assignment_id": T2, "notebook_id": T2, "submission_id": "x", "index": 0, "total": 1}
+    resources |= {"base_url": "", "student": "mallory", "last_name": "", "first_name": "", "notebook_path": ""}
+    html, _ = exporter.from_notebook_node(nb, resources=resources)
+    return html
+
+
+def test_a_students_markdown_cannot_script_the_formgrader(gradebook):
+    """The formgrader's page of a submission (its formgrade template); feedback: tests/test_grading_attacks.py."""
+    attack = _with_written_answers(XSS)
+    assert len(injected(_rendered(attack, "formgrade"))) >= 6, "the template renders a student's Markdown as it is"
+    html = _rendered(_sanitize(gradebook, attack), "formgrade")
+    assert injected(html) == []
+    # what an honest answer writes still shows: formatting, maths and web links
+    assert "<strong>bold</strong>" in html and "$a &lt; b$" in html and 'href="https://example.org"' in html

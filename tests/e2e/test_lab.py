@@ -10,6 +10,7 @@ import urllib.request
 
 import nbformat
 import pytest
+from test_grading_attacks import XSS
 
 from instructor.notebooks import notebook_path, read, reference_submission
 from instructor.scratch import Course
@@ -26,7 +27,8 @@ def lab(tmp_path_factory):
     """A course folder with a graded demo submission, served by JupyterLab."""
     base = tmp_path_factory.mktemp("lab")
     course = Course.create(base / "course", [T2], sandbox=False)
-    course.submit("alice", T2, reference_submission(T2))
+    # alice's bonus written answer also tries to run script in the instructor's browser
+    course.submit("alice", T2, reference_submission(T2, {"think_b3_multiple_orientations": XSS}))
     graded = course.grade("alice", T2)
     assert graded.scores is not None, graded.problem
     done, todo = course.root / "student" / "done", course.root / "student" / "todo"
@@ -164,3 +166,9 @@ def test_formgrader_lists_assignments_and_stores_a_manual_grade(lab, page):
         page.wait_for_timeout(250)
     assert stored == 1.5
     shot(page, "instructor-graded")
+    # the answer's text shows, with no link to javascript:; its scripts and handlers never ran
+    page.get_by_text("My answer").first.scroll_into_view_if_needed()
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    assert not [h for h in hrefs if "__xss" in h], hrefs
+    assert page.evaluate("window.__xss") is None
+    shot(page, "instructor-written-answer-with-script")
