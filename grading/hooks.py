@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import stat
+import time
 from pathlib import Path
 
 import nbformat
@@ -41,27 +42,71 @@ def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list
     or changed with the instructor's rights. Only regular files and folders stay; a
     link carries no work of the student's, so nothing is lost.
 
+    The folders are walked by directory descriptors (``os.fwalk``), so no path length or
+    depth hides an entry. nbgrader ignores a hook that fails, so a folder that cannot be
+    walked completely is not left for it to copy: it is moved, whole, to
+    ``quarantine/<student>/`` in the course folder and its notebooks are taken out of
+    ``notebooks`` (that submission is then reported as not graded; nothing is deleted).
+
     Parameters
     ----------
     assignment, student : str
         As nbgrader passes them (they may be ``*``); the folders come from ``notebooks``.
     notebooks : list of str
-        Paths of the submitted notebooks about to be converted.
+        Paths of the submitted notebooks about to be converted (updated in place).
 
     Returns
     -------
     list of Path
-        What was removed.
+        What was removed (and the folders moved to quarantine).
     """
-    removed = []
+    removed: list[Path] = []
     for folder in sorted({Path(n).parent for n in notebooks}):
-        for path in [folder, *folder.rglob("*")] if not folder.is_symlink() else [folder]:
-            mode = os.lstat(path).st_mode
-            if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                path.unlink()
-                removed.append(path)
-                log.warning("removed %s from the submission: not a regular file", path)
+        if folder.is_symlink() or not folder.is_dir():
+            if folder.is_symlink():
+                folder.unlink()
+                removed.append(folder)
+            continue
+        try:
+            removed += _drop_links_below(folder)
+        except OSError as err:
+            removed.append(_quarantine(folder, err))
+            notebooks[:] = [n for n in notebooks if Path(n).parent != folder]
     return removed
+
+
+def _drop_links_below(folder: Path) -> list[Path]:
+    def fail(err: OSError) -> None:
+        raise err
+
+    removed = []
+    for top, dirs, files, top_fd in os.fwalk(folder, follow_symlinks=False, onerror=fail):
+        for name in [*dirs, *files]:
+            mode = os.stat(name, dir_fd=top_fd, follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                os.unlink(name, dir_fd=top_fd)
+                removed.append(Path(top, name))
+                if name in dirs:
+                    dirs.remove(name)
+                log.warning("removed %s from the submission: not a regular file", Path(top, name))
+    return removed
+
+
+def _quarantine(folder: Path, err: OSError) -> Path:
+    """Move a submission folder that could not be checked out of nbgrader's reach; say so loudly."""
+    course_root, student = folder.parents[2], folder.parent.name
+    target = course_root / "quarantine" / student / f"{folder.name}-{time.strftime('%Y%m%dT%H%M%S')}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(folder, target)
+    log.error(
+        "%s/%s could not be checked for links (%s: %s): moved to %s and not graded",
+        student,
+        folder.name,
+        type(err).__name__,
+        err.strerror or err,
+        target.relative_to(course_root),
+    )
+    return target
 
 
 def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:

@@ -305,14 +305,25 @@ def test_opting_out_of_the_sandbox_is_explicit(tmp_path):
 
 
 def test_links_in_a_submission_folder_are_never_followed(course):
-    """A submission that carries links to the gradebook and the instructor's notebook gets neither."""
+    """A submission that carries links to the gradebook and the instructor's notebook gets neither.
+
+    It also carries a folder deeper than PATH_MAX, which once made the link check fail (and nbgrader
+    ignores a failing hook) while nbgrader's copy, which skips ``__pycache__``, went on to follow the links.
+    """
     path = course.submit("linker", T2, with_answers(read(notebook_path(T2)), JUNK))
     (path.parent / "gradebook.db").symlink_to(course.root / "gradebook.db")
     (path.parent / "solutions.ipynb.txt").symlink_to(course.root / "source" / T2 / f"{T2}.ipynb")
+    fd = os.open(path.parent, os.O_RDONLY)
+    for name in ["__pycache__", *(f"{i:02d}" + "d" * 240 for i in range(20))]:
+        os.mkdir(name, dir_fd=fd)
+        fd, previous = os.open(name, os.O_RDONLY, dir_fd=fd), fd
+        os.close(previous)
+    os.close(fd)
     mode = stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode)
     graded = course.grade("linker", T2)
     assert graded.scores is not None, graded.problem
     autograded = course.root / "autograded" / "linker" / T2
     assert sorted(p.name for p in autograded.iterdir()) == [f"{T2}.ipynb"]
+    assert not list((course.root / "feedback").glob("linker/**/*.txt"))
     assert stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode) == mode
     assert _total(course, "linker") == 0

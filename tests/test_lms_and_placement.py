@@ -7,7 +7,9 @@ LMS downloads (:mod:`instructor.lms`), misplaced notebooks on nbgrader's own pat
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import stat
 import zipfile
 
@@ -174,3 +176,57 @@ def test_ledger_writes_atomically_and_forgets_unfinished_work(tmp_path):
     assert json.loads((tmp_path / "ledger.json").read_text()) == {"t2": {"alice": "abc"}}
     (tmp_path / "ledger.json").write_text("{ torn")
     assert classgrade.Ledger(tmp_path / "ledger.json").fingerprint("t2", "alice") is None
+
+
+def _deep_folder(top, levels=20):
+    """A chain of folders below ``top`` whose path is longer than PATH_MAX (4096); returns its innermost fd."""
+    fd = os.open(top, os.O_RDONLY)
+    for i in range(levels):
+        name = f"{i:02d}" + "d" * 240
+        os.mkdir(name, dir_fd=fd)
+        inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    return fd
+
+
+def _links_below(folder) -> list[str]:
+    return [
+        name
+        for _, dirs, files, fd in os.fwalk(folder, follow_symlinks=False)
+        for name in [*dirs, *files]
+        if stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+    ]
+
+
+def test_the_hook_removes_links_at_any_depth(course):
+    """A link below a path longer than PATH_MAX is found too (the walk goes by directory descriptors)."""
+    folder = course / "submitted" / "mallory" / "t2"
+    found = [str(_nb(folder, "t2.ipynb"))]
+    (folder / "gradebook.txt").symlink_to(course / "nbgrader_config.py")
+    fd = _deep_folder(folder / ".")
+    os.symlink(str(course / "source" / "t2" / "t2.ipynb"), "solutions.txt", dir_fd=fd)
+    os.mkfifo("pipe", dir_fd=fd)
+    os.close(fd)
+    assert len(_links_below(folder)) == 2
+    prepare_submission("t2", "mallory", found)
+    assert _links_below(folder) == [] and found == [str(folder / "t2.ipynb")]
+    assert not [p for p in folder.iterdir() if p.name == "gradebook.txt"]
+
+
+def test_a_folder_that_cannot_be_walked_is_quarantined_not_graded(course, monkeypatch, caplog):
+    """nbgrader ignores a failing hook and would copy the links: such a folder is moved aside, whole."""
+    folder = course / "submitted" / "mallory" / "t2"
+    found = [str(_nb(folder, "t2.ipynb"))]
+    (folder / "gradebook.txt").symlink_to(course / "nbgrader_config.py")
+
+    def unwalkable(*args, **kwargs):
+        raise OSError(errno.ENAMETOOLONG, "File name too long")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(os, "fwalk", unwalkable)
+    prepare_submission("t2", "mallory", found)
+    assert found == [] and not folder.exists()
+    (moved,) = (course / "quarantine" / "mallory").iterdir()
+    assert moved.name.startswith("t2-") and (moved / "t2.ipynb").read_text() == NB
+    assert "moved to quarantine/mallory/t2-" in caplog.text and "not graded" in caplog.text
