@@ -18,7 +18,6 @@ gradebook) and before execution:
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
 import shutil
@@ -33,11 +32,12 @@ from nbclient.util import run_sync
 from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors import CellExecutionError
 from nbformat.notebooknode import NotebookNode
+from nbformat.validator import NotebookValidationError
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
-from .remote import KernelStopped, TestRunner, error_output
+from .remote import MAX_REPLY_BYTES, MIME, KernelStopped, TestRunner, error_output
 
 
 def _grade_id(cell) -> str | None:
@@ -321,7 +321,7 @@ class TrustedExecute(Execute):
         self._setup_failure = "the kernel did not start"
         self._stopped = None
         self._verdicts: dict[int, list] = {}
-        self._output_bytes, self._in_probe = 0, False
+        self._output_bytes, self._in_probe, self._probe_bytes = 0, False, 0
         self._deadline = time.monotonic() + self.max_notebook_seconds
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
@@ -331,6 +331,7 @@ class TrustedExecute(Execute):
             self.log.warning("kernel stopped (%s): later cells marked as not run", self._stopped)
         for index, outputs in self._verdicts.items():
             nb.cells[index].outputs = copy.deepcopy(outputs)
+        _keep_valid(nb)
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
@@ -370,7 +371,7 @@ class TrustedExecute(Execute):
     def _in_kernel(self, code: str, index: int) -> list:
         """Run ``code`` in the student's kernel as a scratch cell; its outputs (never stored in the notebook)."""
         probe = NotebookNode(cell_type="code", source=code, metadata=NotebookNode(), outputs=[], execution_count=None)
-        self._in_probe = True
+        self._in_probe, self._probe_bytes = True, 0
         try:
             super().execute_cell(probe, index, store_history=False)
         except CellExecutionError:
@@ -384,16 +385,84 @@ class TrustedExecute(Execute):
             self.clear_display_id_mapping(index)  # a later display update must not reach the verdict
         return list(probe.get("outputs", []))
 
+    def process_message(self, msg, cell, cell_index):
+        """nbclient's handling of one kernel message, except that a malformed one is dropped, not fatal.
+
+        A student's kernel can send any message (a forged ``execution_count``, an output nbformat
+        rejects); nbclient would raise and nbgrader then lose the whole submission.
+        """
+        content = msg.get("content")
+        if isinstance(content, dict) and type(content.get("execution_count", 0)) is not int:
+            content["execution_count"] = None
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except (nbformat.ValidationError, NotebookValidationError, TypeError, AttributeError, KeyError) as err:
+            self.log.warning("dropped a malformed %r message from the kernel (%s)", msg.get("msg_type"), _reason(err))
+            return None
+
     def output(self, outs, msg, display_id, cell_index):
-        """Keep a student's outputs within :attr:`max_output_bytes` for the whole notebook."""
-        if not self._in_probe:
-            self._output_bytes += len(json.dumps(msg.get("content", {}), default=str))
+        """Keep a student's outputs within :attr:`max_output_bytes` for the whole notebook.
+
+        During a test's request only the agent's answer and an error are kept, within the answer's size
+        limit; whatever else the student's code prints or displays meanwhile is dropped unread.
+        """
+        content = msg.get("content", {})
+        if self._in_probe:
+            answer = msg.get("msg_type") == "display_data" and MIME in content.get("data", {})
+            if not (answer or msg.get("msg_type") == "error"):
+                return None
+            self._probe_bytes += _size(content)
+            if self._probe_bytes > MAX_REPLY_BYTES + 2**20:
+                return None
+        else:
+            self._output_bytes += _size(content)
             if self._output_bytes > self.max_output_bytes:
                 note = f"[output dropped: the notebook's outputs exceed {self.max_output_bytes} bytes]\n"
                 if not any(o.get("text") == note for o in outs):
                     outs.append(NotebookNode(output_type="stream", name="stdout", text=note))
                 return None
         return super().output(outs, msg, display_id, cell_index)
+
+
+def _keep_valid(nb) -> None:
+    """Drop what the kernel sent that nbformat rejects (a forged ``execution_count``, a malformed output).
+
+    nbgrader would otherwise refuse to write the notebook and lose the whole submission.
+    """
+    invalid = (nbformat.ValidationError, NotebookValidationError)
+    try:
+        nbformat.validate(nb)
+        return
+    except invalid:
+        pass
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if cell.get("execution_count") is not None and type(cell.get("execution_count")) is not int:
+            cell.execution_count = None
+        kept = []
+        for output in cell.get("outputs", []):
+            if "execution_count" in output and type(output.get("execution_count")) is not int:
+                output["execution_count"] = None
+            try:
+                nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[output])]))
+                kept.append(output)
+            except invalid:
+                kept.append(NotebookNode(output_type="stream", name="stdout", text="[an invalid output was dropped]\n"))
+        cell.outputs = kept
+
+
+def _size(value, depth: int = 0) -> int:
+    """About how many bytes a message's content holds (its strings), without copying it."""
+    if isinstance(value, str | bytes):
+        return len(value)
+    if depth > 8:
+        return 0
+    if isinstance(value, dict):
+        return sum(len(str(k)) + _size(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sum(_size(v, depth + 1) for v in value)
+    return 8
 
 
 def _reason(err: BaseException) -> str:

@@ -48,8 +48,9 @@ def _earned(course, student):
 @pytest.fixture(scope="module")
 def graded(course):
     """The submissions that run a kernel, graded by one nbgrader run; notes on the misplaced ones."""
-    for name, code in {**STOPPERS, **CELL_ERRORS, "huge_output": HUGE_OUTPUT}.items():
+    for name, code in {**STOPPERS, **CELL_ERRORS, "huge_output": HUGE_OUTPUT, "forged_counts": FORGED_COUNTS}.items():
         course.submit(name.replace("_", "-"), T2, _reference_then(code))
+    course.submit("prints-in-tests", T2, reference_submission(T2, {"conv2d_by_hand": PRINTS_IN_TESTS}))
     course.misplaced_notes = {}
     for i, where in enumerate(MISPLACED):
         student = f"misplaced-{i}"
@@ -126,3 +127,32 @@ def test_notebook_with_wrong_name_or_place_is_found_and_graded(graded, where):
 
 def test_every_solution_cell_is_code_or_markdown():
     assert all(c.cell_type in ("code", "markdown") for c in read(notebook_path(T2)).cells if is_solution(c))
+
+
+# The kernel reports execution counts nbformat rejects: nbgrader would refuse to write the notebook.
+FORGED_COUNTS = (
+    "_k = get_ipython().kernel\n"
+    "for _type, _content in [\n"
+    '    ("execute_input", {"code": "", "execution_count": "<b>1</b>"}),\n'
+    '    ("execute_result", {"data": {"text/plain": "1"}, "metadata": {}, "execution_count": "x"}),\n'
+    "]:\n"
+    '    _k.session.send(_k.iopub_socket, _type, _content, parent=_k.get_parent("shell"), ident=_k._topic(_type))\n'
+    + solutions(T2)["conv_output_shape"]
+)
+
+
+def test_forged_execution_counts_cost_nothing(graded):
+    assert _earned(graded, "forged-counts") == set(autograded_cells(T2))
+    read(graded.root / "autograded" / "forged-counts" / T2 / f"{T2}.ipynb")  # valid
+
+
+# A correct function that prints 4 MiB at every call, also while the tests call it from the grader
+PRINTS_IN_TESTS = solutions(T2)["conv2d_by_hand"].replace(
+    "def conv2d_by_hand(image, kernel, padding=0, stride=1):\n",
+    'def conv2d_by_hand(image, kernel, padding=0, stride=1):\n    print("x" * 2**22)\n',
+)
+
+
+def test_printing_during_the_tests_costs_nothing(graded):
+    assert PRINTS_IN_TESTS != solutions(T2)["conv2d_by_hand"]
+    assert _earned(graded, "prints-in-tests") == set(autograded_cells(T2))
