@@ -345,7 +345,12 @@ class TrustedExecute(Execute):
             return self.preprocess_cell(cell, resources, index)
         name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code" and name in self._tests:
-            earlier = [c.source for c in self.nb.cells[:index] if c.cell_type == "code"]
+            # the student's code before this test (locked cells, the setup and tests, are the instructor's)
+            earlier = [
+                c.source
+                for c in self.nb.cells[:index]
+                if c.cell_type == "code" and not c.get("metadata", {}).get("nbgrader", {}).get("locked")
+            ]
             if self._setup is not None:
                 self._setup.join()
             try:

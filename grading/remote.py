@@ -338,26 +338,6 @@ def free_names(source: str) -> set[str]:
     return loaded_names(tree) - bound_names(tree)
 
 
-def defining_cell(cells: list[str], name: str) -> str | None:
-    """The source of every cell of ``cells`` that binds ``name`` anywhere, or mentions it and cannot be parsed.
-
-    A static check of the student's function reads all of them: a later cell that
-    rebinds the name (in an ``if``, a loop, through ``globals()``) is checked too.
-    """
-    from helpers.checks import bound_names, parsed_cells
-
-    found = []
-    for source, code, tree in parsed_cells(cells):
-        if tree is None:
-            if name in source:
-                found.append(source)
-            continue
-        strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        if name in bound_names(tree) or name in strings:
-            found.append(code)
-    return "\n\n".join(found) or None
-
-
 def without_display(tree: ast.Module, display_modules: tuple[str, ...]) -> ast.Module:
     """``tree`` without imports from ``display_modules`` and without calls of what they define or of print."""
 
@@ -458,7 +438,7 @@ class TestRunner:
                 found = session.names(wanted) if wanted else {}
                 for missing, value in found.items():  # a name not found fails the test with NameError
                     if type(value) is Remote:
-                        object.__setattr__(value, "_source", defining_cell(student_cells, missing))
+                        object.__setattr__(value, "_source", helpers.checks.definition_source(student_cells, missing))
                     namespace[missing] = value
                 exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102  (the instructor's test)
             except (KernelStopped, KeyboardInterrupt, SystemExit):

@@ -26,6 +26,7 @@ import ast
 import builtins
 import functools
 import inspect
+import linecache
 import math
 import numbers
 import re
@@ -208,12 +209,22 @@ _ESCAPE_ATTRIBUTES = frozenset(
 _MODULES = frozenset({"torch", "np", "numpy", "F", "nn", "math", "itertools", "functools"})
 
 
-def source_of(func) -> str:
-    """The source of the cell (at autograde time) or of the function (in the notebook) that defines ``func``."""
+def source_of(func, name: str | None = None) -> str:
+    """The code that defines ``func`` (bound to ``name``), as :func:`definition_source` reads it.
+
+    At autograde time that is what the grader read from the submission's cells; in the notebook,
+    the cell the function was defined in.
+    """
     if getattr(type(func), "__course_remote__", False):
         if not func._source:
             raise AssertionError("The grader found no cell that defines this function: define it in its own cell.")
         return func._source
+    code = getattr(func, "__code__", None)
+    cell = "".join(linecache.getlines(code.co_filename)) if code is not None else ""
+    names = [n for n in (name, getattr(func, "__name__", None)) if n]
+    found = next((s for s in (definition_source([cell], n) for n in names) if s), None) if cell else None
+    if found:
+        return found
     try:
         return textwrap.dedent(inspect.getsource(func))
     except (OSError, TypeError):
@@ -273,6 +284,75 @@ def parsed_cells(cells: list[str]):
             yield source, code, None
 
 
+def _dynamic(tree: ast.AST) -> bool:
+    """Whether code reaches for names or attributes dynamically (``exec``, ``setattr``, ``globals()``, ...)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in _ESCAPES:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in _ESCAPES | _ESCAPE_ATTRIBUTES:
+            return True
+        if isinstance(node, ast.alias) and node.name.split(".")[0] in _ESCAPES | _ESCAPE_MODULES:
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _ESCAPES | _ESCAPE_MODULES:
+            return True
+    return False
+
+
+def _free_names(statement: ast.stmt) -> set[str]:
+    """Names a top-level statement reads from outside it (a function's own arguments and locals excluded)."""
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        inner = bound_names(ast.Module(body=statement.body, type_ignores=[]))
+        if not isinstance(statement, ast.ClassDef):
+            inner |= bound_names(statement.args)
+        return loaded_names(statement) - inner
+    return loaded_names(statement)
+
+
+def definition_source(cells: list[str], name: str) -> str | None:
+    """The code of ``cells`` that defines ``name``, as a static check of it reads it (None if there is none).
+
+    The cells that count: each that binds ``name`` anywhere or names it in a string
+    (``globals()["f"] = ...``), and each that reaches for code dynamically (``exec``, ``setattr``,
+    ``globals()``, ...), since it could rebind ``name`` unseen. Of their top-level statements, those
+    that bind ``name``, reach for code dynamically, or bind a name the kept statements read (and so
+    on) are kept; the rest (a self-check, a print, a demo) is left out, so testing an answer in its
+    own cell does not count against it. A cell that does not parse but mentions ``name`` is kept whole.
+
+    Parameters
+    ----------
+    cells : list of str
+        Sources of code cells, in notebook order.
+    name : str
+
+    Returns
+    -------
+    str or None
+        The kept statements, in order (unparsable cells first).
+    """
+    broken, statements = [], []
+    for source, _, tree in parsed_cells(cells):
+        if tree is None:
+            if name in source:
+                broken.append(source)
+            continue
+        strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        if name in bound_names(tree) or name in strings or _dynamic(tree):
+            statements += tree.body
+    needed, kept, changed = {name}, set(), True
+    while changed:
+        changed = False
+        for i, statement in enumerate(statements):
+            if i in kept:
+                continue
+            strings = {n.value for n in ast.walk(statement) if isinstance(n, ast.Constant)}
+            if bound_names(statement) & needed or name in strings or _dynamic(statement):
+                kept.add(i)
+                needed |= _free_names(statement)
+                changed = True
+    parts = broken + [ast.unparse(s) for i, s in enumerate(statements) if i in kept]
+    return "\n\n".join(parts) or None
+
+
 def last_assignment(name: str) -> str:
     """The expression of the last top-level ``name = ...`` in the cells, as source ("" if there is none).
 
@@ -296,6 +376,44 @@ def last_assignment(name: str) -> str:
                 continue
             if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 found = ast.unparse(value)
+    return found
+
+
+# Attributes through which a value is read from a network (its parameters).
+_FROM_A_NETWORK = frozenset({"weight", "bias", "state_dict", "parameters", "named_parameters"})
+
+
+def assignment_chain(name: str) -> list[str]:
+    """The expressions ``name``'s value comes from: its last top-level assignment, then theirs for the names it reads.
+
+    A name is followed back through the cells (``w = filter_bank(6, 7)``, then ``weights = w.clone()``) until
+    an expression reads a network's parameters (``layer.conv.weight``, ``.state_dict()``), which ends that path,
+    or builds an object (a call of a ``CapWords`` class, such as the layer), which is not followed. The cells
+    are those :func:`last_assignment` reads.
+
+    Returns
+    -------
+    list of str
+        The expressions found, as source, starting with ``name``'s own ("" entries left out).
+    """
+    found, todo, seen = [], [name], set()
+    while todo:
+        current = todo.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        expression = last_assignment(current)
+        try:
+            tree = ast.parse(expression)
+        except SyntaxError:
+            continue
+        calls = [n.func for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        if current != name and any(isinstance(f, ast.Name) and f.id[:1].isupper() for f in calls):
+            continue  # an object is built here (the layer): what it was built from is not the value
+        if expression:
+            found.append(expression)
+        if not any(isinstance(n, ast.Attribute) and n.attr in _FROM_A_NETWORK for n in ast.walk(tree)):
+            todo += sorted(loaded_names(tree))
     return found
 
 
@@ -333,7 +451,7 @@ def convolution_routines_used(source: str) -> list[str]:
 def assert_no_convolution_routine(func, name: str = "conv2d_by_hand") -> None:
     """Fail unless the cells defining ``func`` reach no library convolution routine (a static check)."""
     try:
-        used = convolution_routines_used(source_of(func))
+        used = convolution_routines_used(source_of(func, name))
     except SyntaxError:
         raise AssertionError(f"The cells that define {name} cannot be read: keep them plain Python.") from None
     if used:

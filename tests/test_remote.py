@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from grading.remote import MIME, NoAnswer, Remote, RemoteError, Session, TestRunner, defining_cell, free_names
+from grading.remote import MIME, NoAnswer, Remote, RemoteError, Session, TestRunner, free_names
+from helpers.checks import convolution_routines_used, definition_source
 
 SETUP = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nfrom helpers import checks\n"
 
@@ -193,15 +194,62 @@ def test_handles_decode_to_remote_objects_and_arrays_roundtrip():
     assert type(tensor) is torch.Tensor and tensor.shape == (2, 2)
 
 
-def test_free_names_and_defining_cells():
+def test_free_names_and_definition_source():
     assert free_names("_x = f(y)\nfor i in range(3):\n    g(i, _x)\n") == {"f", "y", "range", "g"}
     cells = ["def f():\n    pass\n", "x = 1\n", "def f(a):\n    return a\n", "f(3)\n"]
-    assert defining_cell(cells, "f") == "def f():\n    pass\n\ndef f(a):\n    return a"
-    assert defining_cell(cells, "missing") is None
+    assert definition_source(cells, "f") == "def f():\n    pass\n\ndef f(a):\n    return a"
+    assert definition_source(cells, "missing") is None
     # rebinding in a block, through globals(), or in a cell that does not parse is read too
     later = ["if True:\n    f = F.conv1d\n", "globals()['f'] = g\n", "%%magic\nf = ???\n", "%timeit x\ny = 2\n"]
-    found = defining_cell([*cells, *later], "f")
+    found = definition_source([*cells, *later], "f")
     assert all(part in found for part in ("F.conv1d", "globals()['f']", "f = ???")) and "y = 2" not in found
+
+
+def test_definition_source_leaves_out_self_checks_and_keeps_helpers():
+    """A check of the answer in its own cell is not the answer; a helper it calls, or a decorator, is."""
+    cell = (
+        "import torch\n\n\ndef _pad(x, p):\n    return x\n\n\n"
+        "def f(image, kernel, padding=0):\n    return torch.as_tensor(_pad(image, padding)) * kernel\n\n\n"
+        "example = torch.ones(3, 3)\nprint(f(example, 2))\nassert torch.allclose(f(example, 1), F.conv2d(example, k))\n"
+    )
+    found = definition_source([cell], "f")
+    assert "def _pad" in found and "import torch" in found and "conv2d" not in found and "example" not in found
+    assert convolution_routines_used(found) == []
+    decorated = "@lambda g: F.conv2d\ndef f(x):\n    return x\n\nprint(f(1))\n"
+    assert convolution_routines_used(definition_source([decorated], "f")) == [".conv2d"]
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "exec('def f(x):\\n    return F.conv2d(x)\\n')\n",
+        "globals()['f' + ''] = F.conv2d\n",
+        "import builtins\nbuiltins.f = F.conv2d\n",
+        "setattr(__import__('__main__'), 'f', F.conv2d)\n",
+    ],
+)
+def test_a_later_cell_that_rebinds_dynamically_is_checked_too(later):
+    """A cell that reaches for code dynamically could rebind the function unseen: the static check reads it."""
+    found = definition_source(["def f(x):\n    return x\n", "y = 1\n", later], "f")
+    assert convolution_routines_used(found) and "y = 1" not in found
+
+
+def test_in_the_notebook_the_check_reads_the_functions_cell_as_the_grader_does():
+    """checks.source_of reads the defining cell (IPython keeps it in linecache) and leaves out its self-checks."""
+    import linecache
+
+    from helpers import checks
+
+    cell = "def f(x):\n    return x\n\n\nassert f(1) == F.conv2d(1)\n"
+    filename = "<ipython-cell-test-1>"
+    linecache.cache[filename] = (len(cell), None, cell.splitlines(keepends=True), filename)
+    namespace = {}
+    exec(compile(cell.split("\n\n\n")[0], filename, "exec"), namespace)
+    try:
+        assert checks.source_of(namespace["f"], "f") == definition_source([cell], "f") == "def f(x):\n    return x"
+        checks.assert_no_convolution_routine(namespace["f"], "f")
+    finally:
+        linecache.cache.pop(filename, None)
 
 
 @pytest.mark.parametrize(
@@ -248,3 +296,28 @@ def test_last_assignment_reads_the_submission_cells():
     finally:
         checks.submission_cells(None)
     assert checks.names_read("x = (") == set()
+
+
+@pytest.mark.parametrize(
+    "cells, built_again",
+    [
+        (["layer = ConvolutionalLayer(filters=filter_bank(6, 7))", "weights = layer.conv.weight.detach()"], False),
+        (["net = Net(filter_bank(6, 7)).to(device)", "w = net.conv.weight", "weights = w.detach().cpu()"], False),
+        (["sd = layer.state_dict()", "weights = sd['conv.weight']"], False),
+        (["weights = filter_bank(6, 7)"], True),
+        (["_fb = filter_bank(6, 7)", "weights = _fb.clone()"], True),
+        (["bank = filter_bank(6, 7)", "again = bank", "weights = again.detach()"], True),
+        (["kernels = filter_bank(6, 7)", "weights = torch.stack([k for k in kernels])"], True),
+    ],
+)
+def test_assignment_chain_follows_the_value_back_to_a_layer_or_to_filter_bank(cells, built_again):
+    """The weights check: a value read from the layer is fine; rebuilt with filter_bank, under any name, is not."""
+    from helpers import checks
+
+    try:
+        checks.submission_cells(cells)
+        chain = checks.assignment_chain("weights")
+        assert chain and chain[0] == checks.last_assignment("weights")
+        assert any("filter_bank" in checks.names_read(e) for e in chain) == built_again, chain
+    finally:
+        checks.submission_cells(None)

@@ -185,6 +185,12 @@ MISTAKES = [
         frozenset(["test_train_sgd"]),
     ),
     Variant(
+        "train_with_loss_arguments_swapped",
+        {"train": [("loss = loss_fn(net(inputs), targets)", "loss = loss_fn(targets, net(inputs))")]},
+        frozenset(["test_train_sgd"]),
+        why="the same as the reference with a symmetric loss (MSE); the hidden test uses an asymmetric one",
+    ),
+    Variant(
         "train_with_adam",
         {
             "train": [

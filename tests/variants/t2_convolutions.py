@@ -4,6 +4,18 @@ from . import WHOLE, Variant
 
 MISTAKES = [
     Variant(
+        "convout_tracks_gradients",
+        {
+            "grating_responses": [
+                (
+                    "with torch.no_grad():\n    convout = layer(stimuli.to(device)).cpu()",
+                    "convout = layer(stimuli.to(device)).cpu()",
+                )
+            ]
+        },
+        frozenset(["test_convout"]),
+    ),
+    Variant(
         "true_convolution",
         {
             "conv2d_by_hand": [
@@ -310,6 +322,12 @@ with torch.no_grad():
         "the right numbers, but not the layer's kernels: typed in again",
     ),
     Variant(
+        "weights_typed_in_under_another_name",
+        {"layer_weights": [(WHOLE, "bank = filter_bank(6, 7)\nagain = bank\nweights = again.clone()\n")]},
+        frozenset(["test_weights"]),
+        "typed in again, through two other names",
+    ),
+    Variant(
         "weights_not_detached",
         {
             "layer_weights": [
@@ -342,6 +360,26 @@ with torch.no_grad():
 
 CORRECT = [
     Variant(
+        "conv2d_checked_in_its_own_cell",
+        {
+            "conv2d_by_hand": [
+                (
+                    "            out[i, j] = (window * kernel).sum()\n    return out",
+                    """            out[i, j] = (window * kernel).sum()
+    return out
+
+
+_x, _k = torch.randn(6, 7), torch.randn(3, 2)
+print(conv2d_by_hand(_x, _k, padding=1, stride=2))
+assert torch.allclose(
+    conv2d_by_hand(_x, _k, padding=1), F.conv2d(_x[None, None], _k[None, None], padding=1)[0, 0], atol=1e-5
+)""",
+                )
+            ]
+        },
+        why="a self-check after the function, against F.conv2d, is not the function: only what defines it is read",
+    ),
+    Variant(
         "weights_from_state_dict",
         {
             "grating_responses": [
@@ -351,6 +389,11 @@ CORRECT = [
             "layer_weights": [(WHOLE, 'weights = conv_layer.state_dict()["conv.weight"].cpu()\n')],
         },
         why="another name for the layer; state_dict() holds detached tensors of the layer's parameters",
+    ),
+    Variant(
+        "weights_through_an_alias_of_the_parameter",
+        {"layer_weights": [(WHOLE, "of_layer = layer.conv.weight\nweights = of_layer.detach().clone().cpu()\n")]},
+        why="read from the layer through a name of its own",
     ),
     Variant(
         "unfold_windows",
