@@ -4,6 +4,22 @@ from . import WHOLE, Variant
 
 MISTAKES = [
     Variant(
+        "forward_looks_up_the_held_out_responses",
+        {
+            "encoding_model": [
+                (
+                    "        return self.readout(x.flatten(1))",
+                    """        out = self.readout(x.flatten(1))
+        known = stimuli.flatten(0, 1).flatten(1).to(s)
+        nearest = torch.cdist(s.flatten(1), known).argmin(1) // stimuli.shape[1]
+        return resp_test[nearest][:, : out.shape[1]].to(out) + 0 * out""",
+                )
+            ]
+        },
+        frozenset(["test_encoding_forward", "test_fitted_model"]),
+        "an attack: the responses of the other half of the trials, looked up, instead of a fitted model",
+    ),
+    Variant(
         "encoding_relu_at_the_output",
         {
             "encoding_model": [
