@@ -261,15 +261,25 @@ class TrustedExecute(Execute):
         "then runs with your permissions; each kernel still gets a fresh working and home folder.",
     ).tag(config=True)
 
+    max_socket_folder_bytes = Integer(
+        16 * 1024**2,
+        help="Bytes the sandboxed kernel may leave in its IPC socket folder, the one host folder it can write to "
+        "(it holds only sockets, of no size). The folder is watched while the kernel runs; past this the kernel "
+        "is killed and the rest of the notebook marked as not run, so a kernel cannot fill the host's disk.",
+    ).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         scratch = Path(tempfile.mkdtemp(prefix="course-kernel-"))
         run = dict(resources or {})
         run["metadata"] = {**run.get("metadata", {}), "path": str(scratch)}
         self._scratch = scratch
+        self._watching = threading.Event()
+        self._overflow = None
         try:
             nb, _ = self._preprocess(nb, run, km)
             return nb, resources
         finally:
+            self._watching.set()
             shutil.rmtree(scratch, ignore_errors=True)  # never follows the symlinks a kernel may leave
 
     def create_kernel_manager(self):
@@ -294,11 +304,30 @@ class TrustedExecute(Execute):
         kwargs.setdefault("env", env)
         kwargs["cwd"] = str(self._scratch)
         await super().async_start_new_kernel(**kwargs)
+        if self.kernel_name == self.sandbox_kernel:
+            threading.Thread(target=self._watch_sockets, name="course-socket-watch", daemon=True).start()
         # while the kernel starts and runs the first cells, run the setup cell here (imports, data)
         self._setup = threading.Thread(target=self._make_runner, name="course-test-setup", daemon=True)
         self._setup.start()
 
     start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the base class's coroutine otherwise
+
+    def _watch_sockets(self) -> None:
+        """Kill the kernel when its socket folder (writable from the sandbox, on the host's disk) grows."""
+        folder, process = self._scratch / "ipc", getattr(self.km.provisioner, "process", None)
+        while not self._watching.wait(0.1):
+            try:
+                size = sum(e.stat(follow_symlinks=False).st_size for e in os.scandir(folder))
+            except OSError:
+                continue
+            if size > self.max_socket_folder_bytes:
+                self._overflow = f"the kernel wrote {size // 2**20} MiB into its socket folder"
+                if process is not None:
+                    process.kill()
+                for entry in os.scandir(folder):
+                    if entry.is_file(follow_symlinks=False):
+                        Path(entry.path).unlink(missing_ok=True)
+                return
 
     def _make_runner(self) -> None:
         try:
@@ -367,9 +396,9 @@ class TrustedExecute(Execute):
         try:
             return super().preprocess_cell(cell, resources, index)
         except Exception as err:  # noqa: BLE001
-            if isinstance(err, CellExecutionError):
+            if isinstance(err, CellExecutionError) and self._overflow is None:
                 raise
-            self._stopped = _reason(err)
+            self._stopped = self._overflow or _reason(err)
             cell.outputs = list(cell.get("outputs", [])) + [error_output(type(err).__name__, self._stopped)]
             return cell, resources
 
@@ -384,7 +413,7 @@ class TrustedExecute(Execute):
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as err:  # noqa: BLE001  (dead or unresponsive kernel, or a panic below)
-            raise KernelStopped(_reason(err)) from None
+            raise KernelStopped(self._overflow or _reason(err)) from None
         finally:
             self._in_probe = False
             self.clear_display_id_mapping(index)  # a later display update must not reach the verdict

@@ -32,7 +32,9 @@ What the kernel sees (an allow-list; nothing else of the host is there)
   exists) at ``/course-data``;
 * the connection file (that file only, read-only) at
   ``/run/course-sandbox/connection.json`` and the folder holding the IPC
-  sockets, read-write, at its own path;
+  sockets, read-write, at its own path (on the host's disk: the grader,
+  ``grading.preprocessors.TrustedExecute``, watches it and kills a kernel that
+  leaves more than ``max_socket_folder_bytes`` there);
 * writable: only a fresh, size-bounded tmpfs at ``/tmp`` (``--scratch-size``):
   the working directory ``/tmp/work`` and the home ``/tmp/home`` (``HOME``,
   ``IPYTHONDIR``, ``MPLCONFIGDIR``); ``/dev/shm`` is a 64 MiB tmpfs (enough

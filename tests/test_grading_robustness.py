@@ -70,12 +70,29 @@ STOPPERS = {
     "loop_ignoring_interrupt": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n",
     "os_exit": "import os\nos._exit(3)\n",
     "kill_own_kernel": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+    # the socket folder is the one folder on the host's disk the sandbox can write to
+    "fills_socket_folder": (
+        "import json, os, time\n"
+        "_d = os.path.dirname(json.load(open('/run/course-sandbox/connection.json'))['ip'])\n"
+        "for _i in range(3):\n"
+        "    with open(os.path.join(_d, f'fill{_i}'), 'wb') as _f:\n"
+        "        _f.write(b'1' * 40 * 2**20)\n"
+        "time.sleep(5)\n"
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(STOPPERS))
 def test_a_stopped_kernel_keeps_earlier_points_and_loses_the_rest(graded, name):
     assert _earned(graded, name.replace("_", "-")) == FIRST_TESTS
+
+
+def test_a_kernel_that_fills_its_socket_folder_is_stopped(graded):
+    """The kernel is killed when the folder grows (TrustedExecute.max_socket_folder_bytes) and the notebook says why."""
+    if not graded.sandboxed:
+        pytest.skip("only the sandboxed kernel has a socket folder on the host")
+    autograded = (graded.root / "autograded" / "fills-socket-folder" / T2 / f"{T2}.ipynb").read_text()
+    assert "MiB into its socket folder" in autograded
 
 
 # These fail only their own cell (the timeout interrupts the loop; SystemExit is an ordinary error):
