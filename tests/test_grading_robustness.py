@@ -163,10 +163,10 @@ def test_forged_execution_counts_cost_nothing(graded):
     read(graded.root / "autograded" / "forged-counts" / T2 / f"{T2}.ipynb")  # valid
 
 
-# A correct function that prints 4 MiB at every call, also while the tests call it from the grader
+# A correct function that prints 1 MiB at every call, also while the tests call it from the grader
 PRINTS_IN_TESTS = solutions(T2)["conv2d_by_hand"].replace(
     "def conv2d_by_hand(image, kernel, padding=0, stride=1):\n",
-    'def conv2d_by_hand(image, kernel, padding=0, stride=1):\n    print("x" * 2**22)\n',
+    'def conv2d_by_hand(image, kernel, padding=0, stride=1):\n    print("x" * 2**20)\n',
 )
 
 
