@@ -69,7 +69,7 @@ def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list
             continue
         try:
             removed += _drop_links_below(folder)
-        except OSError as err:
+        except Exception as err:  # noqa: BLE001  (OSError, or RecursionError for a very deep tree: never copy it)
             removed.append(_quarantine(folder, err))
             notebooks[:] = [n for n in notebooks if Path(n).parent != folder]
     return removed
@@ -92,18 +92,36 @@ def _drop_links_below(folder: Path) -> list[Path]:
     return removed
 
 
-def _quarantine(folder: Path, err: OSError) -> Path:
+class UncheckedSubmission(BaseException):
+    """A submission folder that could be neither checked for links nor moved aside: grading must stop.
+
+    A BaseException, because nbgrader ignores an ``Exception`` from the hook and would then copy
+    the folder, links and all.
+    """
+
+
+def _quarantine(folder: Path, err: Exception) -> Path:
     """Move a submission folder that could not be checked out of nbgrader's reach; say so loudly."""
     course_root, student = folder.parents[2], folder.parent.name
-    target = course_root / "quarantine" / student / f"{folder.name}-{time.strftime('%Y%m%dT%H%M%S')}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(folder, target)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = course_root / "quarantine" / student / f"{folder.name}-{stamp}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(folder, target)
+    except OSError:
+        target = folder.with_name(f".{folder.name}-quarantined-{stamp}")  # beside it: nbgrader looks no further
+        try:
+            os.rename(folder, target)
+        except OSError as failure:
+            raise UncheckedSubmission(
+                f"{folder} could not be checked for links ({err}) nor moved aside ({failure}): grading stopped"
+            ) from None
     log.error(
         "%s/%s could not be checked for links (%s: %s): moved to %s and not graded",
         student,
         folder.name,
         type(err).__name__,
-        err.strerror or err,
+        getattr(err, "strerror", None) or err,
         target.relative_to(course_root),
     )
     return target

@@ -129,10 +129,33 @@ _ATTACHED = re.compile(r'src="attachment:([^"]*)"')
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
+_LINK_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
+
+
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
-    if name in ("title", "alt") or (tag == "a" and name == "href") or (tag in ("td", "th") and name == "align"):
+    if name in ("title", "alt") or (tag in ("td", "th") and name == "align"):
         return True
+    if name == "class" and tag in ("a", "span", "div", "pre", "code"):  # anchor links, highlighted code
+        return True
+    if name == "id" and tag in ("h1", "h2", "h3", "h4", "h5", "h6"):  # what the anchor links point to
+        return True
+    if tag == "a" and name == "href":  # a web page, an e-mail address, or a place in the notebook
+        scheme = _LINK_SCHEME.match(re.sub(r"[\s\x00-\x1f]", "", value).lower())
+        return scheme is None or scheme.group(1) in ("http", "https", "mailto")
     return tag == "img" and name == "src" and bool(_IMAGE_SOURCE.match(value))
+
+
+def _clean(html: str) -> str:
+    import bleach
+
+    return bleach.clean(
+        html,
+        tags=_ANSWER_TAGS,
+        attributes=_allowed_attribute,
+        protocols=["http", "https", "mailto", "attachment", "data"],
+        strip=True,
+        strip_comments=True,
+    )
 
 
 def sanitized_markdown(source: str, attachments: dict | None = None) -> str:
@@ -142,20 +165,14 @@ def sanitized_markdown(source: str, attachments: dict | None = None) -> str:
     ``sanitize_html``; this is what they then show of a student's cell. Images attached to
     the cell are embedded (PNG, JPEG, GIF, WebP), others dropped.
     """
-    import bleach
     from nbconvert.filters import markdown2html
 
-    html = bleach.clean(
-        markdown2html(source),
-        tags=_ANSWER_TAGS,
-        attributes=_allowed_attribute,
-        protocols=["http", "https", "mailto", "attachment", "data"],
-        strip=True,
-        strip_comments=True,
-    )
+    html = _clean(markdown2html(source))
+    attachments = attachments if isinstance(attachments, dict) else {}
 
     def embed(match: re.Match) -> str:
-        bundle = (attachments or {}).get(html_unescape(match.group(1)), {})
+        bundle = attachments.get(html_unescape(match.group(1)), {})
+        bundle = bundle if isinstance(bundle, dict) else {}
         kind = next((k for k in _IMAGE_TYPES if isinstance(bundle.get(k), str)), None)
         data = re.sub(r"\s", "", bundle[kind]) if kind else ""
         return f'src="data:{kind};base64,{data}"' if kind and re.fullmatch(r"[A-Za-z0-9+/=]*", data) else 'src=""'
@@ -165,17 +182,30 @@ def sanitized_markdown(source: str, attachments: dict | None = None) -> str:
     return '<div class="course-answer">' + html.replace("\r", "").replace("\n", "&#10;") + "</div>"
 
 
+def renders_safely(source: str) -> bool:
+    """Whether a Markdown cell renders to HTML that the allow-list leaves exactly as it is (nothing to sanitise)."""
+    from nbconvert.filters import markdown2html
+
+    html = markdown2html(source)
+    return "attachment:" not in html and _clean(html) == html
+
+
 class SanitizeMarkdown(NbGraderPreprocessor):
-    """Turn every Markdown cell a student could have written into safe HTML (see :func:`sanitized_markdown`).
+    """Turn every Markdown cell a student could have written, and that needs it, into safe HTML.
 
     Runs in autograde's sanitize stage after :class:`NormaliseSubmission`, so the autograded
-    notebook, which the formgrader and feedback render, holds no script of the student's. Locked
-    cells, whose source is the instructor's (restored from the gradebook), are left as they are.
-    (Raw cells need nothing: the templates render them through nbconvert's ``clean_html``.)
+    notebook, which the formgrader and feedback render, holds no script of the student's. A cell
+    whose rendering the allow-list leaves as it is (:func:`renders_safely`: the instructor's text, an
+    untouched answer stub, plain prose) is left alone, so nbgrader still sees an unanswered written
+    answer as unchanged (and scores it 0); any other one becomes :func:`sanitized_markdown`. Locked
+    cells, whose source is the instructor's (restored from the gradebook), are never touched. (Raw
+    cells need nothing: the templates render them through nbconvert's ``clean_html``.)
     """
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "markdown" or cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
+            return cell, resources
+        if renders_safely(cell.source):
             return cell, resources
         cell.source = sanitized_markdown(cell.source, cell.get("attachments"))
         cell.pop("attachments", None)
@@ -315,17 +345,24 @@ class TrustedExecute(Execute):
     def _watch_sockets(self) -> None:
         """Kill the kernel when its socket folder (writable from the sandbox, on the host's disk) grows."""
         folder, process = self._scratch / "ipc", getattr(self.km.provisioner, "process", None)
-        while not self._watching.wait(0.1):
-            try:
-                size = sum(e.stat(follow_symlinks=False).st_size for e in os.scandir(folder))
-            except OSError:
-                continue
+        done = self._watching  # this notebook's: the preprocessor is reused for the next one
+        while not done.wait(0.1):
+            size = 0
+            for top, dirs, files in os.walk(folder):  # blocks allocated too: fallocate keeps st_size at 0
+                for entry in [*dirs, *files]:
+                    try:
+                        info = os.lstat(os.path.join(top, entry))
+                    except OSError:
+                        continue
+                    size += max(info.st_size, info.st_blocks * 512)
             if size > self.max_socket_folder_bytes:
                 self._overflow = f"the kernel wrote {size // 2**20} MiB into its socket folder"
                 if process is not None:
                     process.kill()
                 for entry in os.scandir(folder):
-                    if entry.is_file(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
                         Path(entry.path).unlink(missing_ok=True)
                 return
 
@@ -486,17 +523,22 @@ def _keep_valid(nb) -> None:
         cell.outputs = kept
 
 
-def _size(value, depth: int = 0) -> int:
-    """About how many bytes a message's content holds (its strings), without copying it."""
-    if isinstance(value, str | bytes):
-        return len(value)
-    if depth > 8:
-        return 0
-    if isinstance(value, dict):
-        return sum(len(str(k)) + _size(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return sum(_size(v, depth + 1) for v in value)
-    return 8
+def _size(value) -> int:
+    """About how many bytes a message's content holds (its strings, at any depth), without copying it."""
+    total, todo = 0, [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str | bytes):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += sum(len(str(k)) for k in item)
+            todo += item.values()
+        elif isinstance(item, list | tuple):
+            total += 8
+            todo += item
+        else:
+            total += 8
+    return total
 
 
 def _reason(err: BaseException) -> str:

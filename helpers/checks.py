@@ -202,7 +202,7 @@ _ESCAPES = frozenset(
         "methodcaller",
     }
 )
-_ESCAPE_MODULES = frozenset({"inspect", "builtins", "operator", "importlib", "types", "ctypes", "gc"})
+_ESCAPE_MODULES = frozenset({"inspect", "builtins", "operator", "importlib", "types", "ctypes", "gc", "__main__"})
 _ESCAPE_ATTRIBUTES = frozenset(
     {"modules", "__dict__", "__getattribute__", "__globals__", "__call__", "getattr_static", "__getattr__"}
 )
@@ -284,8 +284,69 @@ def parsed_cells(cells: list[str]):
             yield source, code, None
 
 
+# What can rebind a notebook name from another cell: exec and friends, the namespaces themselves.
+_REBINDERS = frozenset(
+    {"exec", "eval", "compile", "setattr", "delattr", "globals", "locals", "vars", "__import__", "__builtins__"}
+    | {"builtins", "get_ipython"}
+)
+_REBINDING_ATTRIBUTES = frozenset({"__dict__", "__globals__", "__setattr__", "__builtins__", "modules", "user_ns"})
+_REBINDING_MODULES = frozenset({"builtins", "importlib", "__main__", "ctypes", "sys"})
+# Calls a self-check may make and still be left out of the static check (nothing they do can rebind a name).
+_PURE_METHODS = frozenset(
+    "abs all allclose any cpu detach double float item max mean min numpy reshape shape size squeeze sum "
+    "tolist unsqueeze".split()
+)
+
+
+def _rebinds(tree: ast.AST) -> bool:
+    """Whether code could rebind a notebook name from where it stands (``exec``, ``setattr``, ``globals()``...)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in _REBINDERS:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in _REBINDING_ATTRIBUTES:
+            return True
+        if isinstance(node, ast.alias) and node.name.split(".")[0] in _REBINDING_MODULES:
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _REBINDING_MODULES:
+            return True
+    return False
+
+
+def _a_self_check(statement: ast.stmt, name: str, bound: set[str]) -> bool:
+    """A top-level statement that only tries the answer out: an expression, assert or plain assignment whose calls
+    are of ``name`` itself, of builtins, of library modules or of a few pure methods on their results; it stores
+    nothing but plain names and so cannot change what the function does."""
+    if not isinstance(statement, ast.Expr | ast.Assert | ast.Assign | ast.AnnAssign):
+        return False
+    targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
+    for target in filter(None, targets):
+        if not all(
+            isinstance(n, ast.Name | ast.Tuple | ast.List | ast.Starred)
+            for n in ast.walk(target)
+            if not isinstance(n, ast.expr_context)
+        ):
+            return False
+    if _rebinds(statement) or _dynamic(statement) or any(isinstance(n, ast.NamedExpr) for n in ast.walk(statement)):
+        return False
+    for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
+        func = call.func
+        if isinstance(func, ast.Name):
+            if func.id != name and (not hasattr(builtins, func.id) or func.id in bound):
+                return False
+        elif isinstance(func, ast.Attribute):
+            root = func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            from_module = isinstance(root, ast.Name) and root.id in _MODULES | {"checks"} and root.id not in bound
+            if not from_module and func.attr not in _PURE_METHODS:
+                return False
+        else:
+            return False
+    return True
+
+
 def _dynamic(tree: ast.AST) -> bool:
-    """Whether code reaches for names or attributes dynamically (``exec``, ``setattr``, ``globals()``, ...)."""
+    """Whether code reaches for names or attributes dynamically (``exec``, ``getattr``, ``globals()``, ...)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in _ESCAPES:
             return True
@@ -309,14 +370,14 @@ def _free_names(statement: ast.stmt) -> set[str]:
 
 
 def definition_source(cells: list[str], name: str) -> str | None:
-    """The code of ``cells`` that defines ``name``, as a static check of it reads it (None if there is none).
+    """The code of ``cells`` that a static check of ``name`` reads (None if no cell defines it).
 
-    The cells that count: each that binds ``name`` anywhere or names it in a string
-    (``globals()["f"] = ...``), and each that reaches for code dynamically (``exec``, ``setattr``,
-    ``globals()``, ...), since it could rebind ``name`` unseen. Of their top-level statements, those
-    that bind ``name``, reach for code dynamically, or bind a name the kept statements read (and so
-    on) are kept; the rest (a self-check, a print, a demo) is left out, so testing an answer in its
-    own cell does not count against it. A cell that does not parse but mentions ``name`` is kept whole.
+    Every cell that binds ``name`` anywhere or names it in a string (``globals()["f"] = ...``),
+    whole, except its top-level self-checks (a ``print`` or ``assert`` that tries the answer out,
+    also against a library routine: see :func:`_a_self_check`), unless a kept statement reads what
+    they bind; a cell that mentions ``name`` but does not parse, or on a magic line, whole; and from
+    every other cell, the statements that could rebind ``name`` unseen (``exec``, ``setattr``,
+    ``globals()``, ``builtins``, ...).
 
     Parameters
     ----------
@@ -327,30 +388,47 @@ def definition_source(cells: list[str], name: str) -> str | None:
     Returns
     -------
     str or None
-        The kept statements, in order (unparsable cells first).
+        What is read, as source, in notebook order (unparsable cells first).
     """
-    broken, statements = [], []
+    broken, statements, defined = [], [], False
     for source, _, tree in parsed_cells(cells):
-        if tree is None:
+        magic = any(line.lstrip().startswith(("%", "!")) and name in line for line in source.splitlines())
+        if tree is None or magic:
             if name in source:
                 broken.append(source)
             continue
         strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        if name in bound_names(tree) or name in strings or _dynamic(tree):
-            statements += tree.body
-    needed, kept, changed = {name}, set(), True
-    while changed:
+        if name in bound_names(tree) or name in strings:
+            defined = True
+            imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+            imported = {a.asname or a.name.split(".")[0] for n in imports for a in n.names}
+            bound = bound_names(tree) - imported  # names the cell binds to something other than a module
+            statements += [(s, _a_self_check(s, name, bound)) for s in tree.body]
+        else:
+            statements += [(s, False) for s in tree.body if _rebinds(s)]
+    if not defined and not broken:
+        return None
+    kept = {i for i, (_, check) in enumerate(statements) if not check}
+    needed, changed = set().union(*(_free_names(statements[i][0]) for i in kept)) if kept else set(), True
+    while changed:  # a self-check that binds what kept code reads is kept too
         changed = False
-        for i, statement in enumerate(statements):
-            if i in kept:
-                continue
-            strings = {n.value for n in ast.walk(statement) if isinstance(n, ast.Constant)}
-            if bound_names(statement) & needed or name in strings or _dynamic(statement):
+        for i, (statement, _) in enumerate(statements):
+            if i not in kept and bound_names(statement) & needed:
                 kept.add(i)
                 needed |= _free_names(statement)
                 changed = True
-    parts = broken + [ast.unparse(s) for i, s in enumerate(statements) if i in kept]
+    parts = broken + [ast.unparse(s) for i, (s, _) in enumerate(statements) if i in kept]
     return "\n\n".join(parts) or None
+
+
+def _cells() -> list[str]:
+    """The submission's code cells the grader handed over, or in a notebook this session's input history."""
+    if _SUBMISSION["cells"] is not None:
+        return _SUBMISSION["cells"]
+    try:
+        return [s for s in get_ipython().user_ns.get("In", []) if isinstance(s, str)]  # noqa: F821
+    except NameError:
+        return []
 
 
 def last_assignment(name: str) -> str:
@@ -359,14 +437,8 @@ def last_assignment(name: str) -> str:
     At autograde time the cells are the submission's code cells before the test (set by the
     grader); in a notebook, this session's input history. Cells that do not parse are skipped.
     """
-    cells = _SUBMISSION["cells"]
-    if cells is None:
-        try:
-            cells = [s for s in get_ipython().user_ns.get("In", []) if isinstance(s, str)]  # noqa: F821
-        except NameError:
-            cells = []
     found = ""
-    for _, _, tree in parsed_cells(cells):
+    for _, _, tree in parsed_cells(_cells()):
         for node in tree.body if tree is not None else []:
             if isinstance(node, ast.Assign):
                 targets, value = node.targets, node.value
@@ -387,8 +459,8 @@ def assignment_chain(name: str) -> list[str]:
     """The expressions ``name``'s value comes from: its last top-level assignment, then theirs for the names it reads.
 
     A name is followed back through the cells (``w = filter_bank(6, 7)``, then ``weights = w.clone()``) until
-    an expression reads a network's parameters (``layer.conv.weight``, ``.state_dict()``), which ends that path,
-    or builds an object (a call of a ``CapWords`` class, such as the layer), which is not followed. The cells
+    a name is read through a network's parameters (``layer.conv.weight``, ``.state_dict()``), which ends that
+    path, or an expression builds an object of a class the cells define (the layer), which is not followed. The cells
     are those :func:`last_assignment` reads.
 
     Returns
@@ -396,6 +468,8 @@ def assignment_chain(name: str) -> list[str]:
     list of str
         The expressions found, as source, starting with ``name``'s own ("" entries left out).
     """
+    trees = [tree for _, _, tree in parsed_cells(_cells()) if tree is not None]
+    classes = {n.name for tree in trees for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
     found, todo, seen = [], [name], set()
     while todo:
         current = todo.pop(0)
@@ -408,12 +482,19 @@ def assignment_chain(name: str) -> list[str]:
         except SyntaxError:
             continue
         calls = [n.func for n in ast.walk(tree) if isinstance(n, ast.Call)]
-        if current != name and any(isinstance(f, ast.Name) and f.id[:1].isupper() for f in calls):
-            continue  # an object is built here (the layer): what it was built from is not the value
+        if current != name and any(isinstance(f, ast.Name) and f.id in classes for f in calls):
+            continue  # an object of a class the student wrote is built here (the layer): it is not the value
         if expression:
             found.append(expression)
-        if not any(isinstance(n, ast.Attribute) and n.attr in _FROM_A_NETWORK for n in ast.walk(tree)):
-            todo += sorted(loaded_names(tree))
+        # names read through a network's parameters end their path; every other name read is followed
+        read_from_a_network = {
+            n.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in _FROM_A_NETWORK
+            for n in ast.walk(node.value)
+            if isinstance(n, ast.Name)
+        }
+        todo += sorted(loaded_names(tree) - read_from_a_network)
     return found
 
 

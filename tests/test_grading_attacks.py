@@ -137,7 +137,7 @@ XSS = """My answer **bold**, $a < b$ and [a page](https://example.org).
 
 <img src=x onerror="window.__xss = 1"><script>window.__xss = 2</script><svg onload="window.__xss = 3"></svg>
 [click](javascript:window.__xss=4) ![pic](javascript:window.__xss=5) [c2](jav&#x61;script:window.__xss=6)
-<iframe src="https://example.org/__xss"></iframe><a href="javascript:window.__xss=7">a</a>
+<iframe src="https://example.org/__xss"></iframe><a href="javascript:window.__xss=7">a</a> [d](data:text/html,__xss)
 <style>body {display: none} /* __xss */</style>
 """
 
@@ -154,7 +154,7 @@ class _Injected(HTMLParser):
         for name, value in attrs:
             if "__xss" in (value or "") and (
                 name.startswith("on")
-                or (value or "").strip().lower().startswith("javascript")
+                or (value or "").strip().lower().startswith(("javascript", "data:text"))
                 or tag in ("iframe", "svg", "object", "embed")
             ):
                 self.found.append(f"<{tag} {name}={value}>")

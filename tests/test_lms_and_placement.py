@@ -214,14 +214,15 @@ def test_the_hook_removes_links_at_any_depth(course):
     assert not [p for p in folder.iterdir() if p.name == "gradebook.txt"]
 
 
-def test_a_folder_that_cannot_be_walked_is_quarantined_not_graded(course, monkeypatch, caplog):
+@pytest.mark.parametrize("error", [OSError(errno.ENAMETOOLONG, "File name too long"), RecursionError("too deep")])
+def test_a_folder_that_cannot_be_walked_is_quarantined_not_graded(course, monkeypatch, caplog, error):
     """nbgrader ignores a failing hook and would copy the links: such a folder is moved aside, whole."""
     folder = course / "submitted" / "mallory" / "t2"
     found = [str(_nb(folder, "t2.ipynb"))]
     (folder / "gradebook.txt").symlink_to(course / "nbgrader_config.py")
 
     def unwalkable(*args, **kwargs):
-        raise OSError(errno.ENAMETOOLONG, "File name too long")
+        raise error
         yield  # pragma: no cover
 
     monkeypatch.setattr(os, "fwalk", unwalkable)

@@ -28,7 +28,7 @@ from test_grading_attacks import (
 )
 from traitlets.utils.importstring import import_item
 
-from grading.preprocessors import sanitized_markdown
+from grading.preprocessors import renders_safely, sanitized_markdown
 from instructor.notebooks import grade_id, is_test, notebook_path, read
 
 
@@ -109,15 +109,20 @@ def test_sanitize_keeps_an_honest_notebooks_cells_in_order(gradebook):
     out = _sanitize(gradebook, release)
     assert [grade_id(c) for c in out.cells] == [grade_id(c) for c in release.cells]
     assert _tests(out) == _gradebook_tests(gradebook) and len(_tests(out)) == sum(map(is_test, release.cells))
-    # Markdown a student could edit comes back as the same content in safe HTML, which Markdown passes through
-    others = [
-        (c.cell_type, sanitized_markdown(c.source) if c.cell_type == "markdown" else c.source)
-        for c in release.cells
-        if not is_test(c)
-    ]
+
+    # Markdown is left as it is when nothing in it needs sanitising (the answer stubs: nbgrader then still sees an
+    # unanswered written answer as unchanged), else it comes back as the same content in safe HTML
+    def expected(cell):
+        if cell.cell_type != "markdown" or renders_safely(cell.source):
+            return cell.source
+        return sanitized_markdown(cell.source)
+
+    others = [(c.cell_type, expected(c)) for c in release.cells if not is_test(c)]
     assert [(c.cell_type, c.source) for c in out.cells if not is_test(c)] == others
+    stubs = [c for c in release.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert stubs and all(renders_safely(c.source) for c in stubs)
     for cell in out.cells:
-        if cell.cell_type == "markdown":
+        if cell.cell_type == "markdown" and cell.source.startswith('<div class="course-answer">'):
             assert markdown2html(cell.source).strip() == cell.source
 
 

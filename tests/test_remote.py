@@ -321,3 +321,55 @@ def test_assignment_chain_follows_the_value_back_to_a_layer_or_to_filter_bank(ce
         assert any("filter_bank" in checks.names_read(e) for e in chain) == built_again, chain
     finally:
         checks.submission_cells(None)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "ops = {}\ndef f(x):\n    return ops['c'](x)\nops['c'] = F.conv2d\n",
+        "class I:\n    pass\nimpl = I()\ndef f(x):\n    return impl.run(x)\nimpl.run = F.conv2d\n",
+        "ops = []\ndef f(x):\n    return ops[0](x)\nops.append(F.conv2d)\n",
+        "ops = {}\ndef f(x):\n    return ops['c'](x)\ndef install():\n    ops['c'] = F.conv2d\ninstall()\n",
+        "def f(x):\n    return f.c(x)\nf.c = F.conv2d\n",
+        "import torch\ntorch.roll = F.conv2d\ndef f(x):\n    return torch.roll(x)\n",
+    ],
+)
+def test_what_the_function_reaches_in_its_own_cell_is_read(cell):
+    """Only self-checks are left out: a routine stored in a dict, list or attribute in the same cell is found."""
+    assert convolution_routines_used(definition_source([cell], "f")) == [".conv2d"]
+
+
+@pytest.mark.parametrize(
+    "later, rebinds",
+    [
+        ("%time f = F.conv2d\n", True),
+        ("import __main__\n__main__.f = F.conv2d\n", True),
+        ("import gc\ngc.collect()\npattern = re.compile('x')\nfast = torch.compile(net)\n", False),
+        ("conv = getattr(layer, 'conv')\nimport operator\n", False),
+    ],
+)
+def test_only_cells_that_could_rebind_the_function_count(later, rebinds):
+    """A magic line or __main__ can rebind it; everyday code elsewhere (gc, re.compile, getattr) costs nothing."""
+    found = definition_source(["def f(x):\n    return x\n", later], "f")
+    try:
+        flagged = bool(convolution_routines_used(found))
+    except SyntaxError:  # the magic cell is read whole, and a static check cannot read it
+        flagged = True
+    assert flagged == rebinds, found
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["w2 = filter_bank(6, 7)", "weights = layer.conv.weight * 0 + w2"],
+        ["w = Tensor(filter_bank(6, 7))", "weights = w"],
+    ],
+)
+def test_assignment_chain_is_not_stopped_by_a_parameter_or_a_library_class(cells):
+    from helpers import checks
+
+    try:
+        checks.submission_cells(cells)
+        assert any("filter_bank" in checks.names_read(e) for e in checks.assignment_chain("weights"))
+    finally:
+        checks.submission_cells(None)
