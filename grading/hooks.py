@@ -62,10 +62,11 @@ def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list
     """
     removed: list[Path] = []
     for folder in sorted({Path(n).parent for n in notebooks}):
-        if folder.is_symlink() or not folder.is_dir():
-            if folder.is_symlink():
-                folder.unlink()
-                removed.append(folder)
+        if folder.is_symlink():
+            folder.unlink()
+            removed.append(folder)
+            continue
+        if not folder.is_dir():
             continue
         try:
             removed += _drop_links_below(folder)

@@ -165,9 +165,20 @@ def sanitized_markdown(source: str, attachments: dict | None = None) -> str:
     ``sanitize_html``; this is what they then show of a student's cell. Images attached to
     the cell are embedded (PNG, JPEG, GIF, WebP), others dropped.
     """
+    return _safe_block(_rendered(source)[0], attachments)
+
+
+def _rendered(source: str) -> tuple[str, bool]:
+    """A Markdown source rendered and cleaned, and whether cleaning left the rendering exactly as it was."""
     from nbconvert.filters import markdown2html
 
-    html = _clean(markdown2html(source))
+    html = markdown2html(source)
+    cleaned = _clean(html)
+    return cleaned, "attachment:" not in html and cleaned == html
+
+
+def _safe_block(html: str, attachments) -> str:
+    """Cleaned ``html`` with the cell's attached images embedded, as one block Markdown passes through."""
     attachments = attachments if isinstance(attachments, dict) else {}
 
     def embed(match: re.Match) -> str:
@@ -184,10 +195,7 @@ def sanitized_markdown(source: str, attachments: dict | None = None) -> str:
 
 def renders_safely(source: str) -> bool:
     """Whether a Markdown cell renders to HTML that the allow-list leaves exactly as it is (nothing to sanitise)."""
-    from nbconvert.filters import markdown2html
-
-    html = markdown2html(source)
-    return "attachment:" not in html and _clean(html) == html
+    return _rendered(source)[1]
 
 
 class SanitizeMarkdown(NbGraderPreprocessor):
@@ -205,9 +213,10 @@ class SanitizeMarkdown(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "markdown" or cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
             return cell, resources
-        if renders_safely(cell.source):
+        cleaned, safe = _rendered(cell.source)  # rendered once: judged, then used
+        if safe:
             return cell, resources
-        cell.source = sanitized_markdown(cell.source, cell.get("attachments"))
+        cell.source = _safe_block(cleaned, cell.get("attachments"))
         cell.pop("attachments", None)
         return cell, resources
 

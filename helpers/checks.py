@@ -298,18 +298,28 @@ _PURE_METHODS = frozenset(
 )
 
 
-def _rebinds(tree: ast.AST) -> bool:
-    """Whether code could rebind a notebook name from where it stands (``exec``, ``setattr``, ``globals()``...)."""
+def _reaches(tree: ast.AST, names: frozenset, attributes: frozenset, modules: frozenset) -> bool:
+    """Whether code reads one of ``names``, an attribute in ``attributes`` or imports one of ``modules``."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in _REBINDERS:
+        if isinstance(node, ast.Name) and node.id in names:
             return True
-        if isinstance(node, ast.Attribute) and node.attr in _REBINDING_ATTRIBUTES:
+        if isinstance(node, ast.Attribute) and node.attr in attributes:
             return True
-        if isinstance(node, ast.alias) and node.name.split(".")[0] in _REBINDING_MODULES:
+        if isinstance(node, ast.alias) and node.name.split(".")[0] in modules:
             return True
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _REBINDING_MODULES:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in modules:
             return True
     return False
+
+
+def _rebinds(tree: ast.AST) -> bool:
+    """Whether code could rebind a notebook name from where it stands (``exec``, ``setattr``, ``globals()``...)."""
+    return _reaches(tree, _REBINDERS, _REBINDING_ATTRIBUTES, _REBINDING_MODULES)
+
+
+def _dynamic(tree: ast.AST) -> bool:
+    """Whether code reaches for names or attributes dynamically (``exec``, ``getattr``, ``globals()``, ...)."""
+    return _reaches(tree, _ESCAPES, _ESCAPES | _ESCAPE_ATTRIBUTES, _ESCAPES | _ESCAPE_MODULES)
 
 
 def _a_self_check(statement: ast.stmt, name: str, bound: set[str]) -> bool:
@@ -343,20 +353,6 @@ def _a_self_check(statement: ast.stmt, name: str, bound: set[str]) -> bool:
         else:
             return False
     return True
-
-
-def _dynamic(tree: ast.AST) -> bool:
-    """Whether code reaches for names or attributes dynamically (``exec``, ``getattr``, ``globals()``, ...)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in _ESCAPES:
-            return True
-        if isinstance(node, ast.Attribute) and node.attr in _ESCAPES | _ESCAPE_ATTRIBUTES:
-            return True
-        if isinstance(node, ast.alias) and node.name.split(".")[0] in _ESCAPES | _ESCAPE_MODULES:
-            return True
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _ESCAPES | _ESCAPE_MODULES:
-            return True
-    return False
 
 
 def _free_names(statement: ast.stmt) -> set[str]:
@@ -398,18 +394,18 @@ def definition_source(cells: list[str], name: str) -> str | None:
                 broken.append(source)
             continue
         strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        if name in bound_names(tree) or name in strings:
+        bound = bound_names(tree)
+        if name in bound or name in strings:
             defined = True
             imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-            imported = {a.asname or a.name.split(".")[0] for n in imports for a in n.names}
-            bound = bound_names(tree) - imported  # names the cell binds to something other than a module
+            bound -= {a.asname or a.name.split(".")[0] for n in imports for a in n.names}  # bound to a non-module
             statements += [(s, _a_self_check(s, name, bound)) for s in tree.body]
         else:
             statements += [(s, False) for s in tree.body if _rebinds(s)]
     if not defined and not broken:
         return None
     kept = {i for i, (_, check) in enumerate(statements) if not check}
-    needed, changed = set().union(*(_free_names(statements[i][0]) for i in kept)) if kept else set(), True
+    needed, changed = set().union(*(_free_names(statements[i][0]) for i in kept)), True
     while changed:  # a self-check that binds what kept code reads is kept too
         changed = False
         for i, (statement, _) in enumerate(statements):
@@ -431,24 +427,33 @@ def _cells() -> list[str]:
         return []
 
 
-def last_assignment(name: str) -> str:
-    """The expression of the last top-level ``name = ...`` in the cells, as source ("" if there is none).
-
-    At autograde time the cells are the submission's code cells before the test (set by the
-    grader); in a notebook, this session's input history. Cells that do not parse are skipped.
-    """
-    found = ""
-    for _, _, tree in parsed_cells(_cells()):
-        for node in tree.body if tree is not None else []:
+def _last_assignments(trees: list[ast.Module]) -> dict[str, ast.expr]:
+    """Each name's value in its last top-level ``name = ...`` (or ``name: type = ...``) of the cells' trees."""
+    found = {}
+    for tree in trees:
+        for node in tree.body:
             if isinstance(node, ast.Assign):
                 targets, value = node.targets, node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
                 targets, value = [node.target], node.value
             else:
                 continue
-            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                found = ast.unparse(value)
+            found.update({t.id: value for t in targets if isinstance(t, ast.Name)})
     return found
+
+
+def _cell_trees() -> list[ast.Module]:
+    return [tree for _, _, tree in parsed_cells(_cells()) if tree is not None]
+
+
+def last_assignment(name: str) -> str:
+    """The expression of the last top-level ``name = ...`` in the cells, as source ("" if there is none).
+
+    At autograde time the cells are the submission's code cells before the test (set by the
+    grader); in a notebook, this session's input history. Cells that do not parse are skipped.
+    """
+    value = _last_assignments(_cell_trees()).get(name)
+    return "" if value is None else ast.unparse(value)
 
 
 # Attributes through which a value is read from a network (its parameters).
@@ -468,33 +473,29 @@ def assignment_chain(name: str) -> list[str]:
     list of str
         The expressions found, as source, starting with ``name``'s own ("" entries left out).
     """
-    trees = [tree for _, _, tree in parsed_cells(_cells()) if tree is not None]
+    trees = _cell_trees()
     classes = {n.name for tree in trees for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    values = _last_assignments(trees)
     found, todo, seen = [], [name], set()
     while todo:
         current = todo.pop(0)
-        if current in seen:
+        if current in seen or current not in values:
             continue
         seen.add(current)
-        expression = last_assignment(current)
-        try:
-            tree = ast.parse(expression)
-        except SyntaxError:
-            continue
-        calls = [n.func for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        value = values[current]
+        calls = [n.func for n in ast.walk(value) if isinstance(n, ast.Call)]
         if current != name and any(isinstance(f, ast.Name) and f.id in classes for f in calls):
             continue  # an object of a class the student wrote is built here (the layer): it is not the value
-        if expression:
-            found.append(expression)
+        found.append(ast.unparse(value))
         # names read through a network's parameters end their path; every other name read is followed
         read_from_a_network = {
             n.id
-            for node in ast.walk(tree)
+            for node in ast.walk(value)
             if isinstance(node, ast.Attribute) and node.attr in _FROM_A_NETWORK
             for n in ast.walk(node.value)
             if isinstance(n, ast.Name)
         }
-        todo += sorted(loaded_names(tree) - read_from_a_network)
+        todo += sorted(loaded_names(value) - read_from_a_network)
     return found
 
 
