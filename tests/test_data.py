@@ -8,6 +8,7 @@ import io
 import threading
 
 import numpy as np
+import published_files
 import pytest
 
 from helpers import data
@@ -201,8 +202,148 @@ def test_folding_averages_the_bins_180_degrees_apart():
     # bin means a little off the centres (as in a file that stores each bin's mean angle) fold the same way
     jittered = stimuli + np.array([[0.4], [-0.3], [0.2], [-0.4], [0.1], [0.3]], dtype=np.float32)
     np.testing.assert_array_equal(data.fold_orientations(jittered, resp, bin_width=60)[1], folded)
-    # the real layout: 60 bins of 6 degrees fold to 30 orientations, 0 to 174
+    # 60 bins of 6 degrees fold to 30 orientations, each the mean of its rows' angles
     orientations, _ = data.fold_orientations(np.arange(0, 360, 6.0) + 0.5, np.zeros((60, 1)))
-    np.testing.assert_array_equal(orientations, np.arange(0, 180, 6.0))
+    np.testing.assert_allclose(orientations, np.arange(0, 180, 6.0) + 0.5, atol=1e-4)
     with pytest.raises(ValueError, match="n_stimuli=3"):
         data.fold_orientations([0.0, 1.0, 2.0], resp)
+
+
+# -- The published layouts, read through the paths a download, a cache and a local copy take -----------------
+
+
+@pytest.fixture
+def data_dir(monkeypatch, tmp_path):
+    folder = tmp_path / "data"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    return folder
+
+
+def _expected(name, raw):
+    keys = data.DATASETS[name].keys
+    return {key: np.asarray(raw[key], dtype=np.float32).reshape(len(raw[key]), -1) for key in keys}
+
+
+@pytest.mark.parametrize("layout", sorted(published_files.LAYOUTS))
+def test_each_published_layout_downloads_caches_and_reads_to_the_documented_layout(
+    layout, server, data_dir, monkeypatch
+):
+    """A file in each published layout, served with its MD5 as the published one: the download, then the cache,
+    both give (n_stimuli, n_neurons) float32 responses and (n_stimuli, 1) float32 angles."""
+    name, column, dtype = published_files.LAYOUTS[layout]
+    path = published_files.write(data_dir.parent / "served", layout, n_neurons=300)
+    payload = path.read_bytes()
+    remote = data.DATASETS[name]
+    monkeypatch.setitem(
+        data.DATASETS,
+        name,
+        data.Remote(remote.filename, "", hashlib.md5(payload).hexdigest(), remote.bin_width, remote.keys),
+    )
+    handler, url = server
+    handler.payload = payload
+    with np.load(path) as npz:
+        raw = {key: npz[key] for key in npz.files}
+    assert raw["stimuli"].ndim == (2 if column else 1) and raw["stimuli"].dtype == dtype
+    for source in ("download", "cache"):
+        loaded = data.load_v1(name, url=url, quiet=True)
+        assert loaded.source == source and loaded.recorded
+        assert tuple(loaded.keys()) == remote.keys
+        for key, expected in _expected(name, raw).items():
+            assert loaded[key].dtype == np.float32 and loaded[key].shape == expected.shape, key
+            np.testing.assert_array_equal(loaded[key], expected)
+        assert loaded["stimuli"].shape == (len(raw["stimuli"]), 1)
+
+
+@pytest.mark.parametrize("layout", ["oribinned1-1d-float64", "oribinned6_split-column-float64"])
+def test_a_local_copy_is_read_and_labelled_as_not_the_published_file(layout, data_dir, capsys):
+    """An instructor's copy in the data folder whose MD5 is not the published one: read, never replaced by a
+    download, and labelled as a local copy (source, note and the printed line)."""
+    name = published_files.LAYOUTS[layout][0]
+    path = published_files.write(data_dir, layout, n_neurons=50)
+    before = path.read_bytes()
+    loaded = data.load_v1(name, url="http://127.0.0.1:9/never", offline=False)
+    assert loaded.source == "local" and not loaded.recorded and not loaded.simulated
+    assert "MD5" in loaded.note and data.DATASETS[name].md5 in loaded.note
+    assert "LOCAL COPY" in capsys.readouterr().out
+    assert path.read_bytes() == before
+    assert loaded["stimuli"].shape == (len(loaded[data.DATASETS[name].keys[0]]), 1)
+
+
+def test_a_named_file_is_read_and_a_missing_one_is_an_error(tmp_path):
+    path = published_files.write(tmp_path / "elsewhere", "oribinned1-1d-float64", n_neurons=20)
+    loaded = data.load_v1("oribinned1", path=path, quiet=True)
+    assert loaded.source == "local" and loaded["resp"].shape[1] == 20
+    with pytest.raises(FileNotFoundError, match="no data file"):
+        data.load_v1("oribinned1", path=tmp_path / "missing.npz", quiet=True)
+
+
+def test_the_recordings_neuron_count_in_float64_is_read():
+    """All 23,589 neurons of the recording, float64, 1-D stimuli: normalised without loss of rows or neurons."""
+    raw = {"resp": np.zeros((360, data.RECORDED_NEURONS)), "stimuli": np.arange(360) + 0.5}
+    out = data.normalise(raw, "oribinned1", "W3D4_stringer_oribinned1.npz")
+    assert out["resp"].shape == (360, data.RECORDED_NEURONS) and out["resp"].dtype == np.float32
+    assert out["stimuli"].shape == (360, 1) and out["stimuli"][-1, 0] == 359.5
+
+
+def _bad(**change):
+    good = {"resp_train": np.zeros((60, 5)), "resp_test": np.zeros((60, 5)), "stimuli": np.arange(60.0) * 6}
+    return {key: value for key, value in (good | change).items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("arrays", "key", "found", "expected"),
+    [
+        (_bad(stimuli=np.zeros((60, 2))), "stimuli", "(60, 2)", "(60,) or (60, 1)"),
+        (_bad(stimuli=np.zeros((1, 60))), "stimuli", "(1, 60)", "(60,) or (60, 1)"),
+        (_bad(stimuli=np.zeros(59)), "stimuli", "(59,)", "(60,) or (60, 1)"),
+        (_bad(resp_train=np.zeros(60)), "resp_train", "(60,)", "(n_stimuli, n_neurons)"),
+        (_bad(resp_test=np.zeros((60, 4))), "resp_test", "(60, 4)", "(60, 5)"),
+        (_bad(resp_test=None), "resp_test", "missing", "resp_train"),
+        (_bad(resp_train=np.full((60, 5), np.nan)), "resp_train", "NaN", "finite"),
+        (_bad(stimuli=np.array(["a"] * 60)), "stimuli", "<U1", "real numbers"),
+        (_bad(stimuli=np.arange(60.0) * 12), "stimuli", "708", "[0, 360]"),
+    ],
+)
+def test_a_file_in_another_layout_is_an_error_naming_the_file_key_and_shapes(arrays, key, found, expected, data_dir):
+    data_dir.mkdir()
+    path = data_dir / data.DATASETS["oribinned6_split"].filename
+    np.savez(path, **arrays)
+    with pytest.raises(data.LayoutError) as error:
+        data.load_v1("oribinned6_split", offline=True, quiet=True)
+    message = str(error.value)
+    assert str(path) in message and repr(key) in message and found in message and expected in message, message
+
+
+@pytest.mark.parametrize("content", [b"not a zip file at all", b"PK\x03\x04 truncated"])
+def test_a_file_that_is_not_an_npz_archive_is_an_error_naming_it(content, data_dir):
+    data_dir.mkdir()
+    path = data_dir / data.DATASETS["oribinned1"].filename
+    path.write_bytes(content)
+    with pytest.raises(data.LayoutError, match="cannot be read"):
+        data.load_v1("oribinned1", offline=True, quiet=True)
+
+
+def test_pickled_objects_are_refused(data_dir):
+    data_dir.mkdir()
+    path = data_dir / data.DATASETS["oribinned1"].filename
+    np.savez(path, resp=np.zeros((3, 2)), stimuli=np.array([object(), 1, 2], dtype=object))
+    with pytest.raises(data.LayoutError, match="stimuli|pickle"):
+        data.load_v1("oribinned1", offline=True, quiet=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_folding_pairs_bin_means_that_sit_at_the_bins_centres(seed):
+    """The published split file's angles are the mean angle of each 6-degree bin's trials: about 3, 9, 15, ...,
+    each a little off the centre, on either side. Each bin is paired with the one 180 degrees away (never with a
+    neighbour, as rounding to multiples of 6 would at x.5 bins), whatever the jitter."""
+    rng = np.random.default_rng(seed)
+    stimuli = np.arange(60) * 6.0 + 3.0 + rng.uniform(-1.5, 1.5, 60)
+    bin_index = np.arange(60) % 30  # the bins at theta and theta + 180 share an index
+    resp = np.stack([bin_index, np.arange(60) // 30], axis=1).astype(float)
+    order = rng.permutation(60)
+    orientations, folded = data.fold_orientations(stimuli[order][:, None], resp[order])
+    assert len(orientations) == 30 and np.all(np.diff(orientations) > 0)
+    np.testing.assert_array_equal(folded[:, 0], np.arange(30))  # each orientation averages one pair ...
+    np.testing.assert_array_equal(folded[:, 1], 0.5)  # ... one bin from each half of the circle
+    np.testing.assert_allclose(orientations, (stimuli[:30] + stimuli[30:] - 180) / 2, atol=1e-3)
