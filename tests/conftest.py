@@ -33,6 +33,7 @@ LONGEST_FIRST = (
     "TestGrading_t1_decoding",
     "tests/test_grading_attacks.py",
     "tests/test_claims.py",
+    "tests/test_grading_recording.py",
     "tests/e2e/test_lab.py",
 )
 

@@ -347,3 +347,98 @@ def test_folding_pairs_bin_means_that_sit_at_the_bins_centres(seed):
     np.testing.assert_array_equal(folded[:, 0], np.arange(30))  # each orientation averages one pair ...
     np.testing.assert_array_equal(folded[:, 1], 0.5)  # ... one bin from each half of the circle
     np.testing.assert_allclose(orientations, (stimuli[:30] + stimuli[30:] - 180) / 2, atol=1e-3)
+
+
+# -- The recording-like population ------------------------------------------------------------------------
+
+
+def test_recording_like_population_has_the_recordings_neuron_count_and_published_layout(monkeypatch):
+    params = data.POPULATIONS["recording_like"]
+    assert params.n_neurons == data.RECORDED_NEURONS == 23589
+    raw = data.simulate_v1("oribinned1", n_neurons=200, population_name="recording_like")
+    assert raw["resp"].dtype == np.float64 and raw["stimuli"].shape == (len(raw["resp"]),)
+    assert raw["stimuli"].dtype == np.float64
+    # each bin's mean angle: inside its 1-degree bin, not at its start
+    offsets = raw["stimuli"] - np.floor(raw["stimuli"])
+    assert 0.3 < offsets.mean() < 0.7 and np.all(np.diff(raw["stimuli"]) > 0)
+    monkeypatch.setenv("COURSE_SIMULATED_POPULATION", "recording_like")
+    loaded = data.load_v1("oribinned6_split", offline=True, quiet=True, n_neurons=200)
+    assert loaded.simulated and loaded["resp_train"].dtype == np.float32 and loaded["stimuli"].shape == (60, 1)
+
+
+def _split_halves(population, n_neurons=3000, seed=1):
+    arrays = data.simulate_v1("oribinned6_split", n_neurons=n_neurons, seed=seed, population_name=population)
+    return arrays["resp_train"], arrays["resp_test"]
+
+
+def test_recording_like_population_has_untuned_and_weakly_tuned_neurons():
+    """Split-half agreement of each neuron's 60 bins: a substantial share near 0 (untuned), a share clearly tuned;
+    in the default population almost none near 0."""
+    train, test = _split_halves("recording_like")
+    r = np.array([np.corrcoef(train[:, i], test[:, i])[0, 1] for i in range(train.shape[1])])
+    assert np.mean(np.abs(r) < 0.2) > 0.3, np.mean(np.abs(r) < 0.2)
+    assert np.mean(r > 0.4) > 0.15, np.mean(r > 0.4)
+    default_train, default_test = _split_halves("default", n_neurons=300)
+    r_default = [np.corrcoef(default_train[:, i], default_test[:, i])[0, 1] for i in range(300)]
+    assert np.mean(np.abs(r_default) < 0.2) < 0.05
+
+
+def test_recording_like_population_has_direction_selectivity():
+    """Without noise, a direction-selective neuron's tuning curve over the bins at 180 to 360 degrees differs in
+    height from the one over 0 to 180 (by a ratio of at least 1.3 for d of at least 0.13); about the
+    ``direction_fraction`` of the neurons do, and none when that fraction is 0."""
+    from dataclasses import replace
+
+    quiet = replace(
+        data.POPULATIONS["recording_like"],
+        noise_per_gain=0.0,
+        noise_floor=1e-3,
+        shared_gain_sd=0.0,
+        shared_rank=0,
+        untuned_fraction=0.0,
+        weak_fraction=0.0,
+    )
+
+    def selective(population):
+        train, _ = _split_halves(population, n_neurons=2000)
+        heights = np.ptp(train[:30], axis=0) / np.ptp(train[30:], axis=0)
+        return np.mean(np.abs(np.log(heights)) > np.log(1.3))
+
+    share = selective(quiet)
+    assert 0.5 * quiet.direction_fraction < share <= quiet.direction_fraction + 0.03, share
+    assert selective(replace(quiet, direction_fraction=0.0)) < 0.01
+
+
+def test_recording_like_population_has_shared_noise():
+    """The trial noise left in the bins (train half minus test half) is correlated across neurons, and is not
+    when the shared gain and the shared factors are switched off."""
+    from dataclasses import replace
+
+    params = data.POPULATIONS["recording_like"]
+
+    def top_share(population):
+        train, test = _split_halves(population, n_neurons=1000)
+        residual = train - test
+        residual = (residual - residual.mean(0)) / residual.std(0)
+        eigenvalues = np.linalg.eigvalsh(np.cov(residual))  # across the 60 bins
+        return eigenvalues[-1] / eigenvalues.sum()
+
+    shared = top_share(params)
+    independent = top_share(replace(params, shared_gain_sd=0.0, shared_rank=0))
+    assert shared > 2 * independent, (shared, independent)
+
+
+def test_recording_like_trials_are_z_scored_then_binned_and_6_degree_bins_average_more_trials():
+    """Noise only (no tuning, no shared noise, unit noise): a bin mean of k z-scored trials has s.d. 1 / sqrt(k);
+    about 11 trials per 1-degree bin, about 33 per 6-degree bin in each half of the trials."""
+    from dataclasses import replace
+
+    noise = replace(
+        data.POPULATIONS["recording_like"], untuned_fraction=1.0, weak_fraction=0.0, shared_gain_sd=0.0, shared_rank=0
+    )
+    one = data.simulate_v1("oribinned1", n_neurons=500, population_name=noise)["resp"]
+    six = data.simulate_v1("oribinned6_split", n_neurons=500, population_name=noise)["resp_train"]
+    n = noise.n_trials
+    assert abs(one.std() - 1 / np.sqrt(n / 360)) < 0.03, one.std()
+    assert abs(six.std() - 1 / np.sqrt(n / 60 / 2)) < 0.02, six.std()
+    assert six.std() < one.std() / 1.5
