@@ -224,22 +224,34 @@ class SanitizeMarkdown(NbGraderPreprocessor):
 class HideHiddenTests(NbGraderPreprocessor):
     """For feedback: show which test failed and its message, never a hidden test's source.
 
-    In every graded test cell, the lines between ``### BEGIN HIDDEN TESTS`` and
-    ``### END HIDDEN TESTS`` become one comment, and an error's traceback (which quotes the failing source line) is
-    cut down to its last line, e.g. ``AssertionError: ...``.
+    In every graded test cell, each region that nbgrader's own ``ClearHiddenTests`` strips from
+    the release (a line *containing* its ``begin_test_delimeter``, ``BEGIN HIDDEN TESTS`` by
+    default, up to a line containing its ``end_test_delimeter``; read from the same
+    configuration) becomes one comment, and an error's traceback (which quotes the failing
+    source line) is cut down to its last line, e.g. ``AssertionError: ...``. One rule in one
+    place: any marker nbgrader accepts for the release is hidden here too.
     """
 
+    def preprocess(self, nb, resources):
+        from nbgrader.preprocessors import ClearHiddenTests
+
+        release = ClearHiddenTests(config=self.config)
+        self._delimiters = (release.begin_test_delimeter, release.end_test_delimeter)
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+        from nbgrader import utils
+
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
             return cell, resources
+        begin, end = getattr(self, "_delimiters", ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
         lines, hidden = [], False
         for line in cell.source.split("\n"):
-            marker = line.strip()
-            if marker == "### BEGIN HIDDEN TESTS":
+            if begin in line:
+                if not hidden:
+                    lines.append("# (hidden tests: not shown)")
                 hidden = True
-                lines.append("# (hidden tests: not shown)")
-            elif marker == "### END HIDDEN TESTS":
+            elif end in line:
                 hidden = False
             elif not hidden:
                 lines.append(line)
