@@ -9,6 +9,7 @@ preprocessors and hooks)::
     course grade t2_convolutions          # grade what is new or changed, in parallel; feedback; grades.csv
     course grade t2_convolutions --zip canvas.zip    # import an LMS download first
     course feedback t2_convolutions --release        # after manual grading: feedback, handed back
+    course lms-export t2_convolutions --out lms/     # grades and feedback back to Canvas or Moodle
     course export --to grades.csv
     course demo                           # `make course`: a scratch course with five demo students
 """
@@ -63,7 +64,7 @@ def cmd_grade(args) -> int:
     from .lms import import_zip
 
     if args.zip:
-        report = import_zip(args.root, args.assignment, Path(args.zip))
+        report = import_zip(args.root, args.assignment, Path(args.zip), db_url=args.db)
         for line in report.lines():
             print(f"course: {line}")
     try:
@@ -115,6 +116,14 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_lms_export(args) -> int:
+    from .lms_export import export_all
+
+    for line in export_all(args.root, args.assignment, Path(args.out), args.db, args.canvas_column):
+        print(f"course: {line}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import main as demo
 
@@ -158,6 +167,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--student", help="only this student")
     p.add_argument("--release", action="store_true", help="hand it back through the exchange")
     p.set_defaults(run=cmd_feedback)
+
+    p = sub.add_parser(
+        "lms-export",
+        help="grades and feedback of a class imported with --zip, in its LMS's formats (instructor/lms_export.py)",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--out", default="lms-export", help="the folder to write into (default: lms-export)")
+    p.add_argument(
+        "--canvas-column",
+        help="the gradebook column to fill, as Canvas's own export names it: '<Assignment name> (<assignment id>)' "
+        "(default: the assignment's name here, which Canvas offers to create)",
+    )
+    p.set_defaults(run=cmd_lms_export)
 
     p = sub.add_parser("export", help="write every graded submission to a CSV file")
     p.add_argument("--to", default="grades.csv")

@@ -1,79 +1,235 @@
-"""Import an LMS download (a zip of notebooks, one per student) into ``submitted/``.
+"""Import an LMS download (a zip of the students' files) into ``submitted/``.
 
-Accepted entry names (only ``.ipynb`` entries are considered; the student id is taken
-from the name, the notebook is stored as the assignment's notebook):
+Whose work an entry is comes only from the part of its name the LMS made, never from a
+file name the student chose. The formats, as the LMSs write them (and as their own
+re-import code reads them back):
 
-* **Canvas** ("Download submissions"): ``<login>_<userid>_<submissionid>_<file>.ipynb``,
-  optionally with ``LATE_`` after the login (``doejane_LATE_1234_56789_t2.ipynb``);
-  the student id is ``<login>``.
-* **Moodle** ("Download all submissions"): ``<Full Name>_<participantid>_assignsubmission_file_/<file>.ipynb``
-  (a folder per student) or the same flattened with ``_`` instead of ``/``; the student id
-  is ``<participantid>``.
-* **One folder per student**: ``<student>/<file>.ipynb`` or ``<student>.ipynb``.
+* **Canvas** ("Download Submissions"): flat entries
+  ``<sortablename>_[LATE_]<userid>_<attachmentid>_<file>``, e.g.
+  ``doejane_12345_6789012_t2_convolutions.ipynb`` or
+  ``doejane_LATE_12345_6789013_t2_convolutions-1.ipynb``. The sortable name is the
+  student's name as Canvas writes it into the download (``doejane`` for "Doe, Jane": letters
+  and digits, no underscores; two students can share it); the user id is Canvas's, and is the student id here; the
+  attachment id is Canvas's id of the uploaded file (Canvas's re-upload of feedback reads
+  the first two all-digit fields of a name as these two ids); ``<file>`` is the student's own
+  file name, where Canvas adds ``-1``, ``-2``, ... before the extension when a student hands
+  in a file of the same name again; ``LATE_`` marks a submission after the due date.
+* **Moodle** ("Download all submissions"): ``<Full Name>_<participantid>_assignsubmission_file_/<file>``
+  (one folder per student, Moodle 3.1 to 4.0), ``<Full Name>_<participantid>_assignsubmission_file/<file>``
+  (4.1 and later) or flat ``<Full Name>_<participantid>_assignsubmission_file_<file>``. Moodle
+  replaces underscores in the name with spaces, so the participant id is the second ``_``
+  field of the first path part, as Moodle's own feedback importer reads it; it is the student
+  id here. With blind marking the name is ``Participant``.
+* **One folder per student**, made by the instructor: ``<student>/<...>/<file>.ipynb``.
 
-Each entry is read from the archive (never extracted by its own path), size-bounded,
-and written to ``submitted/<student>/<assignment>/<notebook>.ipynb``. An entry whose name
-is absolute or contains ``..``, a link, an unknown pattern, an invalid student id, or a
-student with several notebooks is reported and skipped; nothing is written outside
-``submitted/``.
+An archive is read as one format (Canvas if an entry has Canvas's form, Moodle if one has
+Moodle's, folders otherwise; both at once is refused); an entry not in that format is
+reported, never guessed. Each entry is read from the archive (never extracted by its own
+path), size-bounded, and written to ``submitted/<student>/<assignment>/<notebook>.ipynb``.
+When a student has several notebooks, the one named as the assignment's notebook (with
+Canvas's ``-N`` taken off) is graded and the others are reported; if that does not single
+one out, that student's entries are refused, and only that student's. An id that comes
+with two different names is refused. A Canvas ``LATE_`` entry gets a ``timestamp.txt`` (one
+second after the assignment's due date in the gradebook, or the import time when it has
+none), so that nbgrader's late-submission penalty applies; an entry on time gets none.
+What each student's entry was (LMS, name, attachment id, lateness) is kept in
+``lms-roster.json``, from which :mod:`instructor.lms_export` writes grades and feedback
+back in the LMS's formats.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
+import os
 import re
 import stat
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grading.hooks import expected_notebooks, valid_student_id
 
 MAX_ENTRY_BYTES = 64 * 2**20
-_CANVAS = re.compile(r"(?P<student>[a-z0-9]+)_(?:LATE_)?\d+_\d+_.+\.ipynb")
-_MOODLE = re.compile(r"(?P<name>[^/_]+)_(?P<student>\d+)_assignsubmission_(?:file|onlinetext)_/?.+\.ipynb")
+ROSTER = "lms-roster.json"
+_CANVAS = re.compile(r"(?P<name>[A-Za-z0-9]*)_(?P<late>LATE_)?(?P<user>[0-9]+)_(?P<attachment>[0-9]+)_(?P<file>.+)")
+_MOODLE_PLUGINS = {"file", "onlinetext"}
+_RESUBMITTED = re.compile(r"(?P<stem>.+?)-[0-9]+")  # Canvas's suffix for a file handed in again
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of an LMS archive, read from the part of its name the LMS made.
+
+    Attributes
+    ----------
+    lms : str
+        ``"canvas"``, ``"moodle"`` or ``"folders"``.
+    student : str
+        The student id: Canvas user id, Moodle participant id, or the folder's name.
+    name : str
+        The name the LMS shows (Canvas sortable name, Moodle full name), for display.
+    file : str
+        The student's own file name (the rest of the entry's name).
+    late : bool
+        Canvas's ``LATE_`` mark.
+    attachment : str
+        Canvas's attachment id ("" elsewhere).
+    prefix : str
+        The part of the name the LMS made (to name feedback files as the LMS reads them back).
+    """
+
+    lms: str
+    student: str
+    name: str
+    file: str
+    late: bool = False
+    attachment: str = ""
+    prefix: str = ""
+
+
+def parse_canvas(entry: str) -> Entry | None:
+    """The Canvas entry ``entry`` (a flat name), or None when it is not in Canvas's form."""
+    if "/" in entry:
+        return None
+    match = _CANVAS.fullmatch(entry)
+    if not match:
+        return None
+    prefix = entry[: match.start("file")]
+    return Entry(
+        "canvas", match["user"], match["name"], match["file"], bool(match["late"]), match["attachment"], prefix
+    )
+
+
+def parse_moodle(entry: str) -> Entry | None:
+    """The Moodle entry ``entry`` (in a student's folder or flat), or None when it is not in Moodle's form."""
+    first, _, rest = entry.partition("/")
+    parts = first.split("_", 4)
+    if len(parts) < 4 or not parts[1].isdigit() or parts[2] != "assignsubmission" or parts[3] not in _MOODLE_PLUGINS:
+        return None
+    own = "/".join(p for p in ((parts[4] if len(parts) == 5 else ""), rest) if p)
+    if not own:
+        return None
+    prefix = "_".join(parts[:4]) + "_"
+    return Entry("moodle", parts[1], parts[0], own, prefix=prefix)
+
+
+def parse_folders(entry: str) -> Entry | None:
+    """``<student>/<...>/<file>``: one folder per student, as an instructor lays an archive out."""
+    student, _, rest = entry.partition("/")
+    if not rest:
+        return None
+    return Entry("folders", student, student, rest)
+
+
+_PARSERS = {"canvas": parse_canvas, "moodle": parse_moodle, "folders": parse_folders}
+
+
+def lms_of(names: list[str]) -> str:
+    """The archive's format: ``"canvas"``, ``"moodle"`` or ``"folders"``.
+
+    Raises
+    ------
+    ValueError
+        When the archive holds both Canvas and Moodle entries.
+    """
+    canvas = any(parse_canvas(n) for n in names)
+    moodle = any(parse_moodle(n) for n in names)
+    if canvas and moodle:
+        raise ValueError("the archive mixes Canvas and Moodle entries: import each LMS's download on its own")
+    return "canvas" if canvas else "moodle" if moodle else "folders"
 
 
 @dataclass
 class ImportReport:
-    """What an import did: students imported, entries skipped and why."""
+    """What an import did: the students imported (and from which entry), entries skipped and why."""
 
+    lms: str = ""
     imported: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"imported {entry} as {student}" for student, entry in sorted(self.imported.items())]
+        out = [f"{self.lms} archive" if self.lms else "archive"]
+        out += [f"imported {entry} as {student}" for student, entry in sorted(self.imported.items())]
         out += [f"skipped {entry!r}: {why}" for entry, why in self.skipped]
-        return out
+        return out + self.notes
 
 
-def student_of(entry: str) -> str | None:
-    """The student id an entry name carries (see the module's patterns), or None."""
-    path = PurePosixPath(entry)
-    for pattern in (_CANVAS, _MOODLE):
-        match = pattern.fullmatch(entry) or pattern.fullmatch(path.name)
-        if match:
-            return match["student"]
-    if len(path.parts) == 2 and path.suffix == ".ipynb":
-        return path.parts[0]
-    if len(path.parts) == 1 and path.suffix == ".ipynb":
-        return path.stem
-    return None
+def _stem(entry: Entry) -> str:
+    stem = PurePosixPath(entry.file).name.removesuffix(".ipynb")
+    if entry.lms == "canvas":
+        match = _RESUBMITTED.fullmatch(stem)
+        stem = match["stem"] if match else stem
+    return stem
 
 
-def import_zip(root: Path, assignment: str, archive: Path) -> ImportReport:
-    """Copy each student's notebook from ``archive`` into ``root/submitted``; see the module docstring."""
+def _choose(entries: list[tuple[zipfile.ZipInfo, Entry]], expected: str):
+    """The one notebook to grade among one student's entries, or None; and why the others are left out."""
+    if len(entries) == 1:
+        return entries[0], []
+    named = [pair for pair in entries if _stem(pair[1]) == expected]
+    if len(named) == 1:
+        others = [
+            (info.filename, f"another notebook of the same student; graded {named[0][0].filename}")
+            for info, _ in entries
+            if info is not named[0][0]
+        ]
+        return named[0], others
+    count = "several" if named else "none"
+    why = f"{len(entries)} notebooks of one student and {count} named {expected}.ipynb: grade by hand"
+    return None, [(info.filename, why) for info, _ in entries]
+
+
+def _late_timestamp(root: Path, assignment: str, db_url: str | None) -> tuple[str, str]:
+    """nbgrader's timestamp for a submission marked late, and a note on where it came from."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .classgrade import course_config, db_url_of, ensure_tools_on_path
+
+    ensure_tools_on_path()  # nbgrader's gradebook runs `alembic` by name
+    due = None
+    try:
+        with Gradebook(db_url_of(course_config(root, db_url))) as gb:
+            due = gb.find_assignment(assignment).duedate
+    except (MissingEntry, OSError, ValueError):
+        due = None
+    if due is not None:
+        when, note = due + datetime.timedelta(seconds=1), "one second after the due date"
+    else:
+        when = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        note = "the import time (the assignment has no due date in the gradebook)"
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC", note
+
+
+def _safe_folder(root: Path, student: str, assignment: str) -> Path | None:
+    folder = root / "submitted" / student / assignment
+    if any(p.is_symlink() for p in (root / "submitted", root / "submitted" / student, folder)):
+        return None
+    return folder
+
+
+def import_zip(root: Path, assignment: str, archive: Path, db_url: str | None = None) -> ImportReport:
+    """Copy each student's notebook from ``archive`` into ``root/submitted``; see the module docstring.
+
+    ``db_url``: the gradebook (default: the course's), for the due date and the students' names.
+    """
     root = Path(root).resolve()
     expected = expected_notebooks(root, assignment)
     if len(expected) != 1:
         raise ValueError(f"{assignment} has {len(expected)} notebooks; an LMS import needs exactly one")
     report = ImportReport()
-    chosen: dict[str, zipfile.ZipInfo] = {}
-    duplicates: set[str] = set()
+    by_student: dict[str, list[tuple[zipfile.ZipInfo, Entry]]] = {}
     with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
+        infos = [info for info in zf.infolist() if not info.is_dir()]
+        try:
+            report.lms = lms_of([info.filename for info in infos])
+        except ValueError as err:
+            report.skipped += [(info.filename, str(err)) for info in infos]
+            return report
+        parse = _PARSERS[report.lms]
+        for info in infos:
             name = info.filename
-            if info.is_dir():
-                continue
             if name.startswith("/") or "\\" in name or ".." in PurePosixPath(name).parts:
                 report.skipped.append((name, "path leaves the archive"))
                 continue
@@ -83,29 +239,36 @@ def import_zip(root: Path, assignment: str, archive: Path) -> ImportReport:
             if not name.endswith(".ipynb") or "__MACOSX" in name or "/." in f"/{name}":
                 report.skipped.append((name, "not a notebook"))
                 continue
-            student = student_of(name)
-            if student is None:
-                report.skipped.append((name, "no student id in the name (see `course grade --help`)"))
+            entry = parse(name)
+            if entry is None:
+                report.skipped.append((name, f"not in the {report.lms} archive's naming (see instructor/lms.py)"))
                 continue
-            if not valid_student_id(student):
-                report.skipped.append((name, f"{student!r} is not a valid student id"))
+            if not valid_student_id(entry.student):
+                report.skipped.append((name, f"{entry.student!r} is not a valid student id"))
                 continue
             if info.file_size > MAX_ENTRY_BYTES:
                 report.skipped.append((name, f"larger than {MAX_ENTRY_BYTES >> 20} MiB"))
                 continue
-            if student in chosen:
-                duplicates.add(student)
-            chosen[student] = info
-        for student in sorted(duplicates):
-            report.skipped.append((chosen.pop(student).filename, f"{student} has several notebooks in the archive"))
-        for student, info in sorted(chosen.items()):
+            by_student.setdefault(entry.student, []).append((info, entry))
+        roster = {}
+        for student, entries in sorted(by_student.items()):
+            names = sorted({entry.name for _, entry in entries})
+            if len(names) > 1:
+                why = f"id {student} comes with several names {names}: refused, grade by hand"
+                report.skipped += [(info.filename, why) for info, _ in entries]
+                continue
+            chosen, left_out = _choose(entries, expected[0])
+            report.skipped += left_out
+            if chosen is None:
+                continue
+            info, entry = chosen
             with zf.open(info) as src:
                 data = src.read(MAX_ENTRY_BYTES + 1)
             if len(data) > MAX_ENTRY_BYTES:
                 report.skipped.append((info.filename, f"larger than {MAX_ENTRY_BYTES >> 20} MiB"))
                 continue
-            folder = root / "submitted" / student / assignment
-            if any(p.is_symlink() for p in (root / "submitted", root / "submitted" / student, folder)):
+            folder = _safe_folder(root, student, assignment)
+            if folder is None:
                 report.skipped.append((info.filename, "the student's folder is a link"))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
@@ -113,5 +276,46 @@ def import_zip(root: Path, assignment: str, archive: Path) -> ImportReport:
             if target.is_symlink():
                 target.unlink()
             target.write_bytes(data)
+            stamp = folder / "timestamp.txt"
+            if stamp.is_symlink() or stamp.exists():
+                stamp.unlink()
+            if entry.late:
+                timestamp, note = _late_timestamp(root, assignment, db_url)
+                stamp.write_text(timestamp)
+                report.notes.append(f"{student} handed in late (Canvas LATE_): timestamp {timestamp}, {note}")
             report.imported[student] = info.filename
+            roster[student] = {**asdict(entry), "entry": info.filename}
+    _merge_roster(root, assignment, roster)
+    _name_students(root, roster, db_url)
     return report
+
+
+def read_roster(root: Path) -> dict[str, dict[str, dict]]:
+    """``lms-roster.json``: assignment -> student -> the imported entry (see :class:`Entry`)."""
+    path = Path(root) / ROSTER
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text())
+
+
+def _merge_roster(root: Path, assignment: str, students: dict[str, dict]) -> None:
+    roster = read_roster(root)
+    roster.setdefault(assignment, {}).update(students)
+    tmp = Path(root) / (ROSTER + ".tmp")
+    tmp.write_text(json.dumps(roster, indent=1, sort_keys=True))
+    os.replace(tmp, Path(root) / ROSTER)
+
+
+def _name_students(root: Path, students: dict[str, dict], db_url: str | None) -> None:
+    """The gradebook shows each student under the LMS's name (nbgrader's last_name field)."""
+    from nbgrader.api import Gradebook
+
+    from .classgrade import course_config, db_url_of, ensure_tools_on_path
+
+    named = {student: entry["name"] for student, entry in students.items() if entry["lms"] != "folders"}
+    if not named:
+        return
+    ensure_tools_on_path()
+    with Gradebook(db_url_of(course_config(root, db_url))) as gb:
+        for student, name in named.items():
+            gb.update_or_create_student(student, last_name=name)

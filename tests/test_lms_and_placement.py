@@ -1,6 +1,6 @@
 """In-process tests (no kernel) of what happens to submissions before grading.
 
-LMS downloads (:mod:`instructor.lms`), misplaced notebooks on nbgrader's own path
+Misplaced notebooks on nbgrader's own path
 (:func:`grading.hooks.prepare_submission`, the pre_convert_hook) and on the CLI's
 (:func:`grading.hooks.place_notebooks`), and the ledger's fingerprints.
 """
@@ -11,14 +11,12 @@ import errno
 import json
 import os
 import stat
-import zipfile
 
 import nbformat
 import pytest
 
 from grading.hooks import SubmissionError, place_notebooks, prepare_submission, valid_student_id
 from instructor import classgrade
-from instructor.lms import import_zip, student_of
 
 NB = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]))
 
@@ -32,64 +30,9 @@ def course(tmp_path):
     return root
 
 
-@pytest.mark.parametrize(
-    "entry, student",
-    [
-        ("doejane_12345_6789012_t2.ipynb", "doejane"),
-        ("doejane_LATE_12345_6789012_my work.ipynb", "doejane"),
-        ("Jane Doe_4711_assignsubmission_file_/t2 (1).ipynb", "4711"),
-        ("Jane Doe_4711_assignsubmission_file_t2.ipynb", "4711"),
-        ("alice/anything.ipynb", "alice"),
-        ("bob.ipynb", "bob"),
-        ("a/b/c.ipynb", None),
-        ("notes.txt", None),
-    ],
-)
-def test_student_ids_come_from_the_lms_naming_patterns(entry, student):
-    assert student_of(entry) == student
-
-
 @pytest.mark.parametrize("bad", ["..", ".hidden", "a/b", "a b", "", "x" * 101, "-x"])
 def test_invalid_student_ids_are_refused(bad):
     assert not valid_student_id(bad)
-
-
-def test_zip_import_takes_notebooks_and_reports_everything_else(course, tmp_path):
-    archive = tmp_path / "canvas.zip"
-    outside = course.parent / "escaped.ipynb"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("doejane_12345_6789012_t2.ipynb", NB)
-        zf.writestr("Jane Roe_4711_assignsubmission_file_/t2.ipynb", NB)
-        zf.writestr("../escaped.ipynb", NB)
-        zf.writestr("/abs/evil.ipynb", NB)
-        zf.writestr("readme.txt", "junk")
-        zf.writestr("twice/a.ipynb", NB)
-        zf.writestr("twice/b.ipynb", NB)
-        zf.writestr("bad id!/x.ipynb", NB)
-        link = zipfile.ZipInfo("linker/t2.ipynb")
-        link.external_attr = (stat.S_IFLNK | 0o777) << 16
-        zf.writestr(link, "/etc/passwd")
-
-    report = import_zip(course, "t2", archive)
-
-    assert sorted(report.imported) == ["4711", "doejane"]
-    for student in report.imported:
-        assert (course / "submitted" / student / "t2" / "t2.ipynb").read_text() == NB
-    reasons = dict(report.skipped)
-    assert reasons["../escaped.ipynb"] == "path leaves the archive"
-    assert reasons["/abs/evil.ipynb"] == "path leaves the archive"
-    assert reasons["readme.txt"] == "not a notebook"
-    assert reasons["linker/t2.ipynb"] == "a link"
-    assert "several notebooks" in reasons["twice/b.ipynb"]
-    assert "not a valid student id" in reasons["bad id!/x.ipynb"]
-    assert not outside.exists()
-    written = sorted(p.relative_to(course).as_posix() for p in course.rglob("*") if p.is_file())
-    assert written == [
-        "nbgrader_config.py",
-        "source/t2/t2.ipynb",
-        "submitted/4711/t2/t2.ipynb",
-        "submitted/doejane/t2/t2.ipynb",
-    ]
 
 
 def _nb(folder, name):
