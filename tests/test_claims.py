@@ -206,6 +206,11 @@ def test_t3_prints_what_its_text_says(monkeypatch, request, population):
     task = re.search(r"task's categories: trained (.+); untrained \(Gabor start\) (.+); V1 (-?[0-9.]+)$", out, re.M)
     after, before, v1 = _row(task[1]), _row(task[2]), float(task[3])
     assert all(a > b for a, b in zip(after, before, strict=True)) and min(after) > v1, (after, before, v1)
+    if population == "default":  # the numbers Think! 2.3's model answer quotes
+        quoted = {"pool": 0.83, "conv": 0.79, "fc": 0.59}
+        assert all(abs(pearson[k] - v) <= 0.02 for k, v in quoted.items()), pearson
+        assert abs(after[1] - 0.75) <= 0.02 and abs(before[1] - 0.56) <= 0.02 and abs(v1 - 0.49) <= 0.02, task
+        assert abs(float(shift) - 0.25) <= 0.02 and abs(float(turn) - 0.43) <= 0.02, (shift, turn)
 
 
 @pytest.mark.slow
@@ -297,6 +302,20 @@ def _claims_in_notebooks() -> list[tuple[str, str]]:
         for name in re.findall(r"claims: tests/test_claims\.py::(\w+)", path.read_text()):
             found.append((path.name, name))
     return found
+
+
+def test_t3_states_the_phase_averaging_of_v1_only_as_an_assumption():
+    """T3 cannot know whether the recorded gratings' phase varied from trial to trial: every sentence of its text
+    that says V1's responses are averaged over random phases says it could not be checked, or is about the
+    simulation."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "source" / "t3_normative" / "t3_normative.ipynb", as_version=4)
+    text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    sentences = re.split(r"(?<=[.;:])\s+", " ".join(text.split()))
+    stated = [s for s in sentences if re.search(r"random phases?", s) and "V1" in s]
+    hedged = ("could not be checked", "simulat", "if the", "would")
+    assert all(any(h in s for h in hedged) for s in stated), [s for s in stated if not any(h in s for h in hedged)]
 
 
 def test_every_claim_in_a_notebook_names_a_test_here():

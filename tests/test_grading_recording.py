@@ -1,10 +1,11 @@
 """The reference answers score full marks on files in the published layouts, graded as a class is graded.
 
-The data folder holds the day's two files as the published recording has them (``oribinned1`` with 1-D
-``stimuli``, ``oribinned6_split`` with a column, both float64; recording-like arrays with fewer neurons than the
-recording, which the claims tests run at full size). Their MD5 is not the published one, so the grader's trusted
-setup and the sandboxed kernel both read them as a local copy; the kernel's setup cell says so in the autograded
-notebook. Graded through plain ``nbgrader autograde`` and through ``course grade`` (real Dask workers).
+The data folder holds the day's two files in the published layouts the claims tests do not run the notebooks
+on (``oribinned1`` in float32, ``oribinned6_split`` with 1-D ``stimuli``; the claims tests use the layouts
+Neuromatch's loaders document, at the recording's full neuron count): recording-like arrays with fewer
+neurons. Their MD5 is not the published one, so the grader's trusted setup and the sandboxed kernel both read
+them as a local copy; the kernel's setup cell says so in the autograded notebook. Graded through plain
+``nbgrader autograde`` and through ``course grade`` (real Dask workers).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ DATA_ASSIGNMENTS = ["t1_decoding", "t3_normative", "t4_encoding"]  # the assignm
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
-    return published_files.write_day(tmp_path_factory.mktemp("recording-data"), n_neurons=3000)
+    folder = tmp_path_factory.mktemp("recording-data")
+    published_files.write(folder, "oribinned1-1d-float32", n_neurons=3000)
+    published_files.write(folder, "oribinned6_split-1d-float64", n_neurons=3000)
+    return folder
 
 
 def _full_marks(course, assignment, student="reference"):
