@@ -22,7 +22,9 @@ data
     or a clearly labelled simulated population when offline.
 checks
     Comparisons used by the notebooks' test cells.
+handin
+    Before handing in: the exercises a notebook has not answered yet.
 """
 
-__all__ = ["checks", "data", "device", "filters", "plotting", "stimuli", "widgets"]
+__all__ = ["checks", "data", "device", "filters", "handin", "plotting", "stimuli", "widgets"]
 __version__ = "0.1.0"

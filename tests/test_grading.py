@@ -19,6 +19,7 @@ import re
 
 import nbformat
 import pytest
+from colab import as_colab_saves_it
 
 from instructor.notebooks import (
     RELEASE,
@@ -35,6 +36,7 @@ from variants import CORRECT, MISTAKES, together
 
 pytestmark = pytest.mark.slow
 ASSIGNMENTS = assignments()
+COLAB = {"t2_convolutions"}  # a reference submission round-tripped through Colab's format (tests/colab.py)
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +67,8 @@ def _batch(course, assignment) -> dict[str, dict[str, float]]:
             "reference": reference_submission(assignment),
             "untouched": read(notebook_path(assignment, RELEASE)),
         }
+        if assignment in COLAB:  # what a student in Colab hands in: the same answers, saved by Colab
+            submissions["colab"] = as_colab_saves_it(reference_submission(assignment))
         for variant in MISTAKES.get(assignment, []):
             submissions[_student("mistake", variant.name)] = reference_submission(
                 assignment, variant.answers(assignment)
@@ -142,6 +146,11 @@ def _grading_tests(assignment: str) -> type:
             tests = _tests_of(course, assignment)
             assert tests, "no autograded test cells"
             assert {name: scores[name] for name in tests} == tests
+
+        @pytest.mark.skipif(assignment not in COLAB, reason="the Colab round trip is graded on T2 only")
+        def test_a_notebook_saved_by_colab_grades_as_the_original(self, course):
+            batch = _batch(course, assignment)
+            assert batch["colab"] == batch["reference"]
 
         def test_untouched_release_scores_zero(self, course):
             scores = _batch(course, assignment)["untouched"]
