@@ -39,6 +39,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,7 +238,9 @@ def normalise(arrays: dict[str, np.ndarray], name: str, origin: str = "the array
                 f"{origin}: key {key!r} has shape {_shape(value.shape)}; expected {shape} like {rows[0]!r}"
             )
         rows = rows or (key, value.shape[0])
-        out[key] = np.array(value, dtype=np.float32, order="C")  # always a copy
+        with np.errstate(over="ignore"):  # a value beyond float32's range becomes inf, refused just below
+            single = np.array(value, dtype=np.float32, order="C")  # always a copy
+        out[key] = _numeric(single, key, origin + " (as float32)")
     assert rows is not None
     stimuli = _numeric(np.asarray(arrays["stimuli"]), "stimuli", origin)
     n = rows[1]
@@ -266,7 +269,7 @@ def _read(path: Path, remote: Remote, name: str) -> dict[str, np.ndarray]:
             found = list(npz.files)
     except LayoutError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:  # not an npz, truncated, pickled objects
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:  # not an npz, truncated, pickled
         raise LayoutError(f"{path}: cannot be read as the .npz file {remote.filename}: {err}") from err
     if len(arrays) < len(remote.keys):
         key = next(k for k in remote.keys if k not in arrays)
@@ -560,33 +563,52 @@ def fold_orientations(
     resp = np.asarray(resp)
     if resp.ndim != 2 or len(resp) != len(angles):
         raise ValueError(f"resp must be (n_stimuli={len(angles)}, n_neurons), got shape {resp.shape}")
+    if not np.isfinite(angles).all():
+        raise ValueError(f"stimuli hold {int((~np.isfinite(angles)).sum())} NaN or infinite angles")
     if bin_width is None:
         bin_width = 180 / _bins_per_half_turn(angles)
     n_bins = max(1, round(180 / bin_width))
     position = (angles % 180) / bin_width  # in bins
     offset = np.angle(np.exp(2j * np.pi * position).mean()) / (2 * np.pi)  # where angles sit in their bins
-    keys = np.round(position - offset).astype(int) % n_bins
+    if abs(offset) > 0.25:
+        # inside their bins [k w, (k + 1) w), as bin centres and the bins' mean angles are: the bin is the floor
+        keys = np.floor(position + 1e-9).astype(int) % n_bins
+    else:
+        # at the bins' starts (or centred on multiples of the width): the nearest one
+        keys = np.round(position - offset).astype(int) % n_bins
     distinct = np.unique(keys)
     folded = np.stack([resp[keys == k].mean(axis=0) for k in distinct])
     # each orientation's angle: the circular mean (period 180 degrees) of its rows' angles
     turns = np.exp(2j * np.pi * (angles % 180) / 180)
     orientations = np.array([np.angle(turns[keys == k].mean()) * 180 / (2 * np.pi) % 180 for k in distinct])
+    spread = max(
+        float(np.abs((angles[keys == k] % 180 - o + 90) % 180 - 90).max())
+        for k, o in zip(distinct, orientations, strict=True)
+    )
+    if spread > bin_width:
+        raise ValueError(
+            f"the rows of one orientation lie {spread:.1f} degrees from their mean, more than the {bin_width:g}-degree "
+            "bin: the bins 180 degrees apart could not be paired; pass bin_width"
+        )
     order = np.argsort(orientations, kind="stable")
     return orientations[order].astype(np.float32), folded[order].astype(np.float32)
 
 
 def _bins_per_half_turn(angles: np.ndarray) -> int:
     """How many equal bins 180 degrees holds, judged from angles (degrees) that sit alike within their bins."""
-    spacing = float(np.median(np.diff(np.sort(angles)))) if len(angles) > 1 else 180.0
-    if spacing <= 0:
+    steps = np.diff(np.unique(angles))  # repeated angles are one bin, not a spacing of 0
+    if not len(steps):
         return 1
-    guess = 180 / spacing
+    guess = 180 / float(np.median(steps))
     candidates = range(max(1, int(guess * 0.75)), int(np.ceil(guess * 4 / 3)) + 1)
 
     def lined_up(n: int) -> float:  # 1 when every angle sits at the same place within its bin
         return float(abs(np.exp(2j * np.pi * (angles % 180) * n / 180).mean()))
 
-    return max(candidates, key=lambda n: (round(lined_up(n), 6), -n))
+    best = max(candidates, key=lambda n: (round(lined_up(n), 6), -n))
+    if lined_up(best) < 0.3:
+        raise ValueError("the bin width cannot be told from these angles (too few, or unevenly placed): pass bin_width")
+    return best
 
 
 @functools.lru_cache(maxsize=2)

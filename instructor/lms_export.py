@@ -72,10 +72,19 @@ def _scores(root: Path, assignment: str, db_url: str | None) -> tuple[dict[str, 
     return scores, maximum
 
 
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet shows as text: a name that starts like a formula gets a leading quote."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _write_csv(path: Path, rows: list[list]) -> int:
-    """Write ``rows`` to ``path`` atomically (UTF-8, as both LMSs read it); returns the number of rows."""
+    """Write ``rows`` to ``path`` atomically (UTF-8, as both LMSs read it); returns the number of rows.
+
+    Names come from the LMS archive, which students' own profile names reach: no cell can start a formula.
+    """
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([[_cell(value) for value in row] for row in rows])
     tmp = Path(path).with_name(Path(path).name + ".tmp")
     tmp.write_text(buffer.getvalue(), encoding="utf-8")
     os.replace(tmp, path)

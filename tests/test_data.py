@@ -442,3 +442,57 @@ def test_recording_like_trials_are_z_scored_then_binned_and_6_degree_bins_averag
     assert abs(one.std() - 1 / np.sqrt(n / 360)) < 0.03, one.std()
     assert abs(six.std() - 1 / np.sqrt(n / 60 / 2)) < 0.02, six.std()
     assert six.std() < one.std() / 1.5
+
+
+def test_folding_refuses_what_it_cannot_pair_and_pairs_sparse_bin_means():
+    resp = np.zeros((60, 1))
+    with pytest.raises(ValueError, match="NaN"):
+        data.fold_orientations(np.r_[np.nan, np.arange(59.0) * 6], resp)
+    # the same angles twice (spacing 0) are still 30 orientations
+    means = np.arange(60) * 6.0 + 3.0
+    orientations, _ = data.fold_orientations(np.r_[means, means], np.zeros((120, 1)))
+    assert len(orientations) == 30
+    # half the bins missing: the width cannot be told from the angles, and a wrong guess is refused, not used
+    rng = np.random.default_rng(0)
+    kept = np.sort(rng.choice(60, 30, replace=False))
+    try:
+        orientations, _ = data.fold_orientations(means[kept], np.zeros((30, 1)))
+    except ValueError as err:
+        assert "bin_width" in str(err)
+    else:
+        assert np.all(np.abs((orientations[:, None] - means[kept] % 180 + 90) % 180 - 90).min(axis=0) < 3)
+    np.testing.assert_allclose(
+        data.fold_orientations(means[kept], np.zeros((30, 1)), bin_width=6)[0] % 6, 3.0, atol=1e-4
+    )
+
+
+def test_folding_pairs_1_degree_bin_means_of_few_trials():
+    """600 trials in 1-degree bins (under 2 a bin): each bin's mean lies anywhere inside it; still every bin
+    goes with the one 180 degrees away."""
+    rng = np.random.default_rng(3)
+    trials = rng.uniform(0, 360, 600)
+    bins = np.floor(trials).astype(int)
+    present = np.unique(bins)
+    means = np.array([trials[bins == b].mean() for b in present])
+    resp = (present % 180)[:, None].astype(float)  # each row carries its orientation bin
+    orientations, folded = data.fold_orientations(means, resp, bin_width=1)
+    assert np.all(folded[:, 0] == np.floor(orientations))
+
+
+def test_corrupt_or_overflowing_files_are_layout_errors(data_dir):
+    import zipfile as zf
+
+    data_dir.mkdir()
+    path = data_dir / data.DATASETS["oribinned1"].filename
+    np.savez(path, resp=np.full((4, 2), 1e39), stimuli=np.arange(4.0))
+    with pytest.raises(data.LayoutError, match="infinite"):
+        data.load_v1("oribinned1", offline=True, quiet=True)
+    np.savez_compressed(path, resp=np.random.default_rng(0).normal(size=(50, 40)), stimuli=np.arange(50.0))
+    raw = bytearray(path.read_bytes())
+    with zf.ZipFile(path) as archive:
+        info = archive.getinfo("resp.npy")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 100
+    raw[start : start + 40] = bytes(40)  # damage the deflate stream
+    path.write_bytes(bytes(raw))
+    with pytest.raises(data.LayoutError, match="cannot be read"):
+        data.load_v1("oribinned1", offline=True, quiet=True)

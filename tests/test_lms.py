@@ -77,10 +77,42 @@ def test_moodle_names(entry, student, name, file):
 
 @pytest.mark.parametrize(
     "entry",
-    ["doejane/doejane_12345_6789012_t2.ipynb", "doejane_x_6789012_t2.ipynb", "t2.ipynb", "doe_jane_1_2_t2.ipynb"],
+    [
+        "doejane/doejane_12345_6789012_t2.ipynb",  # Canvas's names are flat
+        "doejane_x_6789012_t2.ipynb",
+        "t2.ipynb",
+        "doejane_0123_6789012_t2.ipynb",  # Canvas's ids have no leading zero
+        "doe-jane_12345_6789012_t2.ipynb",  # Canvas keeps word characters only
+    ],
 )
 def test_not_canvas(entry):
     assert lms.parse_canvas(entry) is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "student", "name", "late"),
+    [
+        ("müllerjürgen_4242_99_t2.ipynb", "4242", "müllerjürgen", False),  # letters of any script
+        ("o_brienpat_4343_98_t2.ipynb", "4343", "o_brienpat", False),  # an underscore the student typed
+        ("doejane_late_12345_6789012_t2.ipynb", "12345", "doejane", True),  # lower-cased by older Canvas
+        ("12345_6789012_t2.ipynb", "12345", "", False),  # no name (anonymous grading)
+    ],
+)
+def test_canvas_names_as_canvas_makes_them(entry, student, name, late):
+    parsed = lms.parse_canvas(entry)
+    assert (parsed.student, parsed.name, parsed.late) == (student, name, late)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "roeeve_12345_777_888_t2.ipynb",  # sortable name "Roe, Eve_12345" (user 777), or user 12345?
+        "doejane_111_501_222_601_t2.ipynb",  # a file named "222_601_t2.ipynb", or a name ending in _111?
+    ],
+)
+def test_a_canvas_name_that_could_be_two_students_is_refused(entry):
+    with pytest.raises(lms.AmbiguousEntry, match="could be Canvas user"):
+        lms.parse_canvas(entry)
 
 
 def test_the_archive_is_read_as_one_format():
@@ -323,3 +355,49 @@ def test_moodle_round_trip_to_its_grading_worksheet(small_course, tmp_path):
         "John Roe_4712_assignsubmission_file_/t2_feedback.html",
     ]
     assert [n.split("/")[0].split("_")[1] for n in names] == ["4711", "4712"]
+
+
+def test_an_id_another_lms_or_another_name_holds_is_refused(course, tmp_path):
+    """Canvas user ids, Moodle participant ids and folder names share submitted/: a later import never overwrites
+    a student imported from another LMS, under another name, or put there otherwise."""
+    lms.import_zip(course, "t2", _zip(tmp_path / "canvas.zip", {"doejane_4711_501_t2.ipynb": "JANE"}))
+    moodle = _zip(tmp_path / "moodle.zip", {"Eve Roe_4711_assignsubmission_file_/t2.ipynb": "EVE"})
+    report = lms.import_zip(course, "t2", moodle)
+    assert not report.imported and "another LMS" in dict(report.skipped)["Eve Roe_4711_assignsubmission_file_/t2.ipynb"]
+    renamed = lms.import_zip(course, "t2", _zip(tmp_path / "again.zip", {"roeeve_4711_502_t2.ipynb": "EVE"}))
+    assert not renamed.imported and "another name" in renamed.skipped[0][1]
+    (course / "submitted" / "5000" / "t2").mkdir(parents=True)
+    (course / "submitted" / "5000" / "t2" / "t2.ipynb").write_text("COLLECTED")
+    other = lms.import_zip(course, "t2", _zip(tmp_path / "x.zip", {"smithjo_5000_503_t2.ipynb": "X"}))
+    assert not other.imported and "no LMS import put there" in other.skipped[0][1]
+    assert (course / "submitted" / "4711" / "t2" / "t2.ipynb").read_text() == "JANE"
+    assert (course / "submitted" / "5000" / "t2" / "t2.ipynb").read_text() == "COLLECTED"
+    assert lms.read_roster(course)["t2"]["4711"]["lms"] == "canvas"
+
+
+def test_a_refused_reimport_sets_the_earlier_one_aside(course, tmp_path):
+    lms.import_zip(course, "t2", _zip(tmp_path / "first.zip", {"doejane_LATE_111_501_t2.ipynb": "OLD"}))
+    second = _zip(tmp_path / "second.zip", {"doejane_111_502_a.ipynb": "A", "doejane_111_503_b.ipynb": "B"})
+    report = lms.import_zip(course, "t2", second)
+    assert not report.imported and any("set aside" in note for note in report.notes), report.lines()
+    assert not (course / "submitted" / "111" / "t2").exists()
+    (kept,) = (course / "quarantine" / "lms" / "111").iterdir()
+    assert (kept / "t2.ipynb").read_text() == "OLD"
+    assert "111" not in lms.read_roster(course)["t2"]
+
+
+def test_an_entry_that_cannot_be_read_costs_only_its_student(course, tmp_path):
+    archive = _zip(tmp_path / "canvas.zip", {"doejane_111_501_t2.ipynb": NB, "roejohn_222_502_t2.ipynb": "B" * 4000})
+    data = bytearray(archive.read_bytes())
+    at = data.find(b"B" * 4000)
+    data[at : at + 10] = b"CORRUPTED!"  # the stored bytes no longer match their CRC
+    archive.write_bytes(bytes(data))
+    report = lms.import_zip(course, "t2", archive)
+    assert sorted(report.imported) == ["111"]
+    assert "cannot be read" in dict(report.skipped)["roejohn_222_502_t2.ipynb"]
+    assert sorted(lms.read_roster(course)["t2"]) == ["111"]
+
+
+def test_exported_text_cannot_run_as_a_spreadsheet_formula(course, tmp_path):
+    assert lms_export._cell("=1+2 Doe") == "'=1+2 Doe" and lms_export._cell("@SUM(A1)") == "'@SUM(A1)"
+    assert lms_export._cell("Jane Doe") == "Jane Doe" and lms_export._cell("2") == "2"
