@@ -7,15 +7,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 # the grading sandbox's kernelspec (grading/sandbox.py), which nbgrader's autograde always uses
 KERNELSPEC := $(VENV)/share/jupyter/kernels/course-sandbox/kernel.json
+# the course's JupyterLab settings (jupyter/overrides.json: no news pop-up, no update check)
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 # a student's working copy of release/ and notebooks/: created once, never overwritten, ignored by git
 WORK := work
 # notebook folders that exist (a fresh clone may have none yet)
 NB_DIRS := $(wildcard source notebooks)
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: setup course release test lint format lab bench clean
+.PHONY: setup course release test test-fast lint format lab bench clean
 
-setup: $(STAMP) $(KERNELSPEC)
+setup: $(STAMP) $(KERNELSPEC) $(LAB_SETTINGS)
 
 # Re-runs only when the pins or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
@@ -27,6 +29,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 $(KERNELSPEC): $(STAMP) grading/sandbox.py
 	$(BIN)/python -m grading.sandbox --install
+
+$(LAB_SETTINGS): jupyter/overrides.json $(STAMP)
+	@mkdir -p $(dir $@)
+	cp jupyter/overrides.json $@
 
 ## release: regenerate release/ from source/ with nbgrader
 release: setup
@@ -50,6 +56,10 @@ format: setup
 ## test: everything CI checks
 test: setup lint
 	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=15 tests $(NB_DIRS) --nbmake --nbmake-timeout=600
+
+## test-fast: the in-process tests only (no kernel, no nbgrader run, no browser): seconds, for the inner loop
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow" tests --ignore=tests/e2e
 
 ## lab: JupyterLab on your working copy of release/ and notebooks/ (copied once; your edits are kept)
 lab: setup

@@ -1,5 +1,7 @@
 """nbgrader configuration of the course (read by every `nbgrader` command run from this folder)."""
 
+from nbgrader.converters import GenerateAssignment
+
 from grading.hooks import prepare_submission
 
 c = get_config()  # noqa: F821  (injected by nbgrader)
@@ -16,6 +18,18 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Released notebooks carry no outputs and no execution counts.
 c.ClearOutput.enabled = True
+
+# Release notebooks start where students work (Colab, Kaggle, a hub, a laptop): after nbgrader's own steps,
+# StudentSetup (instructor/release.py) puts "Open in Colab" / "Open in Kaggle" badges at the top and, before
+# the setup cell, a cell that installs the course's student package only when `helpers` is missing (never in
+# the course's environment or the grader, whose sandbox has no network).
+c.GenerateAssignment.preprocessors = [
+    *GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default(),
+    "instructor.release.StudentSetup",
+]
+# The course's GitHub repository, "ORG/REPO": set it where the course is published. It is the one place
+# the badges and the install source come from (c.StudentSetup.branch, c.StudentSetup.package: see --help-all).
+c.StudentSetup.repository = ""
 
 # Grading: a cell may run for at most this many seconds before it counts as failed.
 c.ExecutePreprocessor.timeout = 60

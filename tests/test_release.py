@@ -1,0 +1,93 @@
+"""instructor.release.StudentSetup: badges and an install-when-missing cell, generated from one setting."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbconvert.exporters.exporter import ResourcesDict
+from traitlets.config import Config
+
+from instructor.notebooks import RELEASE, assignments, notebook_path, read
+from instructor.release import MARKER, StudentSetup
+
+
+def _notebook():
+    setup = nbformat.v4.new_code_cell("from helpers import checks", metadata={"nbgrader": {"grade_id": "setup"}})
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Tutorial"), setup])
+
+
+def _generate(**settings):
+    c = Config()
+    for key, value in settings.items():
+        setattr(c.StudentSetup, key, value)
+    resources = ResourcesDict(nbgrader={"assignment": "t1_decoding", "notebook": "t1_decoding"})
+    nb, _ = StudentSetup(config=c).preprocess(_notebook(), resources)
+    nbformat.validate(nb)
+    return nb
+
+
+def test_badges_and_install_come_from_the_repository_setting():
+    nb = _generate(repository="example-org/cnn-course", branch="v1")
+    badges, title, install, setup = nb.cells
+    path = "example-org/cnn-course/blob/v1/release/t1_decoding/t1_decoding.ipynb"
+    assert f"https://colab.research.google.com/github/{path}" in badges.source
+    raw = "https://raw.githubusercontent.com/example-org/cnn-course/v1/release/t1_decoding/t1_decoding.ipynb"
+    assert f"https://kaggle.com/kernels/welcome?src={raw}" in badges.source
+    assert "cnn-vision-course-helpers @ git+https://github.com/example-org/cnn-course@v1" in install.source
+    assert title.source == "# Tutorial" and setup.metadata["nbgrader"]["grade_id"] == "setup"
+    # generated again (nbgrader generate_assignment --force): replaced, not stacked
+    again, _ = StudentSetup(config=Config({"StudentSetup": {"repository": "example-org/cnn-course"}})).preprocess(
+        nb, ResourcesDict(nbgrader={"assignment": "t1_decoding", "notebook": "t1_decoding"})
+    )
+    assert sum(MARKER in c.metadata for c in again.cells) == 2
+
+
+def test_without_a_repository_there_are_no_badges_and_the_cell_says_what_to_do():
+    nb = _generate()
+    assert [MARKER in c.metadata for c in nb.cells] == [False, True, False]
+    assert "ModuleNotFoundError" in nb.cells[1].source and "pip" not in nb.cells[1].source
+
+
+def _run(source, monkeypatch, missing):
+    calls = []
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "helpers" and missing else real(name, *a)
+    )
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append(args))
+    exec(compile(source, "<install cell>", "exec"), {})  # noqa: S102 - the generated cell, as a kernel runs it
+    return calls
+
+
+def test_the_install_cell_installs_only_when_helpers_is_missing(monkeypatch):
+    source = _generate(repository="example-org/cnn-course").cells[2].source
+    assert _run(source, monkeypatch, missing=False) == []  # the course's environment, the grader
+    (call,) = _run(source, monkeypatch, missing=True)  # Colab, Kaggle
+    assert call[:4] == [sys.executable, "-m", "pip", "install"]
+    assert call[-1] == "cnn-vision-course-helpers @ git+https://github.com/example-org/cnn-course@main"
+    package = "cnn-vision-course-helpers @ https://example.org/cnn_vision_course_helpers-0.1.0-py3-none-any.whl"
+    (call,) = _run(_generate(package=package).cells[1].source, monkeypatch, missing=True)
+    assert call[-1] == package
+    with pytest.raises(ModuleNotFoundError, match="README"):
+        _run(_generate().cells[1].source, monkeypatch, missing=True)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"repository": "not a repo"}, {"repository": "a/b/c"}, {"branch": "main; rm"}, {"package": 'x" + evil + "'}],
+)
+def test_settings_that_would_break_the_cell_are_refused(settings):
+    with pytest.raises(ValueError):
+        _generate(**settings)
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_release_notebook_installs_helpers_before_its_setup_cell(assignment):
+    nb = read(notebook_path(assignment, RELEASE))
+    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    assert nb.cells[first_code].metadata.get(MARKER) == "install"
+    assert nb.cells[first_code + 1].metadata.get("nbgrader", {}).get("grade_id") == "setup"
