@@ -2,6 +2,7 @@
 
 from nbgrader.converters import GenerateAssignment
 
+from grading.feedback import add_content_security_policy
 from grading.hooks import prepare_submission
 
 c = get_config()  # noqa: F821  (injected by nbgrader)
@@ -64,6 +65,9 @@ c.Autograde.pre_convert_hook = prepare_submission
 # output must not run in the instructor's browser).
 c.HTMLExporter.sanitize_html = True
 
+# Feedback pages carry a Content-Security-Policy that forbids scripts (grading/feedback.py).
+c.GenerateFeedback.post_convert_hook = add_content_security_policy
+
 # Feedback shows each failed test and its message, never hidden tests' source.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
@@ -77,6 +81,8 @@ c.GenerateFeedback.preprocessors = [
 # Otherwise nbgrader's own autograde steps, in nbgrader's order.
 c.Autograde.autograde_preprocessors = [
     "grading.preprocessors.TrustedExecute",
+    # the outputs' allow-list, before any template renders them (grading/outputs.py)
+    "grading.outputs.SanitizeOutputs",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

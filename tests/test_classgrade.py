@@ -95,6 +95,7 @@ def test_parallel_grading_gives_what_sequential_nbgrader_gives_and_reruns_only_c
         if outcome.status == "graded":
             html = parallel.feedback_html(student, A)
             assert html.exists() and "<script" not in html.read_text().lower().split("</head>")[-1]
+            assert 'http-equiv="Content-Security-Policy"' in html.read_text()
 
     # again: nothing changed, nothing graded; then one edited submission is graded again, alone
     again = {o.student: o.status for o in classgrade.grade(parallel.root, A, workers=1)}

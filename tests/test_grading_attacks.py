@@ -260,6 +260,7 @@ def test_feedback_names_failed_tests_but_never_shows_hidden_tests(graded):
     run = graded.generate_feedback("feedback", T2)
     assert run.ok, run.output[-2000:]
     html = graded.feedback_html("feedback", T2).read_text()
+    assert html.index('http-equiv="Content-Security-Policy"') < html.index("<script")  # first in <head>
     assert "hidden tests: not shown" in html
     assert "conv2d_by_hand(4 x 5 image, 2 x 2 kernel)" in html  # the visible message a student acts on
     assert "AssertionError" in html
