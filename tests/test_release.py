@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
 import sys
 
 import nbformat
@@ -53,13 +51,19 @@ def test_without_a_repository_there_are_no_badges_and_the_cell_says_what_to_do()
 
 
 def _run(source, monkeypatch, missing):
+    """Run the generated cell as IPython runs it (its %pip becomes a magic call), with helpers there or not."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
     calls = []
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "helpers" and missing else real(name, *a)
-    )
-    monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append(args))
-    exec(compile(source, "<install cell>", "exec"), {})  # noqa: S102 - the generated cell, as a kernel runs it
+
+    class Shell:
+        def run_line_magic(self, name, line):
+            calls.append((name, line))
+
+    if missing:
+        monkeypatch.setitem(sys.modules, "helpers", None)  # `import helpers` raises ModuleNotFoundError
+    code = TransformerManager().transform_cell(source)
+    exec(compile(code, "<install cell>", "exec"), {"get_ipython": Shell})  # noqa: S102 - the generated cell
     return calls
 
 
@@ -67,13 +71,26 @@ def test_the_install_cell_installs_only_when_helpers_is_missing(monkeypatch):
     source = _generate(repository="example-org/cnn-course").cells[2].source
     assert _run(source, monkeypatch, missing=False) == []  # the course's environment, the grader
     (call,) = _run(source, monkeypatch, missing=True)  # Colab, Kaggle
-    assert call[:4] == [sys.executable, "-m", "pip", "install"]
-    assert call[-1] == "cnn-vision-course-helpers @ git+https://github.com/example-org/cnn-course@main"
+    assert call == (
+        "pip",
+        'install --quiet "cnn-vision-course-helpers @ git+https://github.com/example-org/cnn-course@main"',
+    )
     package = "cnn-vision-course-helpers @ https://example.org/cnn_vision_course_helpers-0.1.0-py3-none-any.whl"
     (call,) = _run(_generate(package=package).cells[1].source, monkeypatch, missing=True)
-    assert call[-1] == package
+    assert call == ("pip", f'install --quiet "{package}"')
     with pytest.raises(ModuleNotFoundError, match="README"):
         _run(_generate().cells[1].source, monkeypatch, missing=True)
+
+
+def test_the_install_cell_is_nothing_the_static_checks_read():
+    """The no-library and weights checks read, from every other cell, code that could rebind a function
+    (importlib, sys, exec, ...): the install cell must not look like that."""
+    from helpers import checks
+
+    for settings in ({}, {"repository": "example-org/cnn-course"}):
+        cell = next(c.source for c in _generate(**settings).cells if c.metadata.get(MARKER) == "install")
+        cells = [cell, "def conv2d_by_hand(image, kernel):\n    return image"]
+        assert checks.convolution_routines_used(checks.definition_source(cells, "conv2d_by_hand")) == []
 
 
 @pytest.mark.parametrize(
@@ -91,3 +108,13 @@ def test_every_release_notebook_installs_helpers_before_its_setup_cell(assignmen
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     assert nb.cells[first_code].metadata.get(MARKER) == "install"
     assert nb.cells[first_code + 1].metadata.get("nbgrader", {}).get("grade_id") == "setup"
+
+
+def test_the_reference_answers_pass_the_static_checks_with_every_cell_the_release_adds():
+    """T2's no-library rule reads the whole notebook's cells: the release's own cells (install, hand-in) must
+    not make a correct answer fail it (they once did: `handin` read as a name from another cell)."""
+    from helpers import checks
+    from instructor.notebooks import reference_submission
+
+    cells = [c.source for c in reference_submission("t2_convolutions").cells if c.cell_type == "code"]
+    assert checks.convolution_routines_used(checks.definition_source(cells, "conv2d_by_hand")) == []
