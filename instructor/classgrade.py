@@ -34,6 +34,7 @@ from pathlib import Path
 
 from grading.hooks import SubmissionError, expected_notebooks, place_notebooks, valid_student_id
 
+from .config import course_config, db_url_of, ensure_tools_on_path
 from .worker import read_files, write_files
 
 LEDGER = "grading-ledger.json"
@@ -57,35 +58,6 @@ class Outcome:
     #: the autograded part (nbgrader's code_score / max_code_score); written answers wait for the formgrader
     code_score: float | None = None
     max_code_score: float | None = None
-
-
-def ensure_tools_on_path() -> None:
-    """Put this interpreter's scripts folder first on PATH: nbgrader's gradebook runs ``alembic`` by name."""
-    scripts = str(Path(sys.executable).parent)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-
-
-def course_config(root: Path, db_url: str | None = None):
-    """The course's nbgrader configuration (its ``nbgrader_config.py``) for the course folder ``root``."""
-    from traitlets.config.loader import Config, PyFileConfigLoader
-
-    root = Path(root).resolve()
-    if not (root / "nbgrader_config.py").is_file():
-        raise FileNotFoundError(f"no nbgrader_config.py in {root}: run this in the course folder")
-    config = Config()
-    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
-    config.CourseDirectory.root = str(root)
-    if db_url:
-        config.CourseDirectory.db_url = db_url
-    return config
-
-
-def db_url_of(config) -> str:
-    """The gradebook URL of a course configuration (:func:`course_config`): its db_url, else SQLite in the course."""
-    from nbgrader.coursedir import CourseDirectory
-
-    return CourseDirectory(config=config).db_url
 
 
 def _digest(*parts: bytes) -> str:

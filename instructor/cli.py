@@ -25,7 +25,7 @@ from pathlib import Path
 def _api(root: Path, db_url: str | None = None):
     from nbgrader.apps import NbGraderAPI
 
-    from .classgrade import course_config
+    from .config import course_config
 
     return NbGraderAPI(config=course_config(root, db_url))
 
@@ -195,7 +195,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .classgrade import ensure_tools_on_path
+    from .config import ensure_tools_on_path
 
     args = parser().parse_args(argv)
     args.root = args.root.resolve()

@@ -227,7 +227,7 @@ def _late_timestamp(root: Path, assignment: str, db_url: str | None) -> tuple[st
     """nbgrader's timestamp for a submission marked late, and a note on where it came from."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .classgrade import course_config, db_url_of, ensure_tools_on_path
+    from .config import course_config, db_url_of, ensure_tools_on_path
 
     ensure_tools_on_path()  # nbgrader's gradebook runs `alembic` by name
     due = None
@@ -415,7 +415,7 @@ def _name_students(root: Path, students: dict[str, dict], db_url: str | None) ->
     """The gradebook shows each student under the LMS's name (nbgrader's last_name field)."""
     from nbgrader.api import Gradebook
 
-    from .classgrade import course_config, db_url_of, ensure_tools_on_path
+    from .config import course_config, db_url_of, ensure_tools_on_path
 
     named = {s: e["name"] for s, e in students.items() if e is not None and e["lms"] != "folders"}
     if not named:

@@ -33,7 +33,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from .classgrade import course_config, db_url_of, ensure_tools_on_path
+from .config import course_config, db_url_of, ensure_tools_on_path
 from .lms import read_roster
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

@@ -58,7 +58,7 @@ def _course(bundle: dict, digest: str):
     """This process's scratch course for ``bundle``: (root, NbGraderAPI), created once."""
     from nbgrader.apps import NbGraderAPI
 
-    from .classgrade import course_config, ensure_tools_on_path
+    from .config import course_config, ensure_tools_on_path
 
     ensure_tools_on_path()
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own SQLAlchemy usage

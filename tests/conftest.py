@@ -34,6 +34,7 @@ LONGEST_FIRST = (
     "tests/test_grading_attacks.py",
     "tests/test_claims.py",
     "tests/test_grading_recording.py",
+    "tests/test_student_wheel.py",
     "tests/e2e/test_lab.py",
 )
 
