@@ -64,6 +64,19 @@ def no_device_override(monkeypatch):
     return os.environ
 
 
+@pytest.fixture
+def one_line_course(tmp_path):
+    """A course folder (no gradebook yet) whose one assignment, t2, is a one-line notebook; plain nbgrader config."""
+    import nbformat
+
+    root = tmp_path / "course"
+    (root / "source" / "t2").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    (root / "source" / "t2" / "t2.ipynb").write_text(nbformat.writes(nb))
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    return root
+
+
 @pytest.fixture(scope="session")
 def make_course(tmp_path_factory):
     """Factory of scratch nbgrader courses: ``make_course(["t2_convolutions"], extra_config="", sandbox=None)``.

@@ -27,12 +27,8 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-def course(tmp_path):
-    root = tmp_path / "course"
-    (root / "source" / "t2").mkdir(parents=True)
-    (root / "source" / "t2" / "t2.ipynb").write_text(NB)
-    (root / "nbgrader_config.py").write_text("c = get_config()\n")
-    return root
+def course(one_line_course):
+    return one_line_course
 
 
 def _zip(path, entries):

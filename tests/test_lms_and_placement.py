@@ -22,12 +22,8 @@ NB = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("
 
 
 @pytest.fixture
-def course(tmp_path):
-    root = tmp_path / "course"
-    (root / "source" / "t2").mkdir(parents=True)
-    (root / "source" / "t2" / "t2.ipynb").write_text(NB)
-    (root / "nbgrader_config.py").write_text("c = get_config()\n")
-    return root
+def course(one_line_course):
+    return one_line_course
 
 
 @pytest.mark.parametrize("bad", ["..", ".hidden", "a/b", "a b", "", "x" * 101, "-x"])
