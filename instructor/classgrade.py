@@ -68,16 +68,21 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-def course_bundle(root: Path, assignment: str) -> tuple[dict, str]:
-    """What a worker needs to grade ``assignment`` (config and source files as bytes), and its hash."""
+def course_bundle(root: Path, assignment: str, duedate: str | None = None) -> tuple[dict, str]:
+    """What a worker needs to grade ``assignment`` (config, source files as bytes, due date), and its hash.
+
+    ``duedate``: the assignment's due date in the instructor's gradebook (ISO format, UTC), which the
+    worker's own gradebook gets too, so that the late penalty in its feedback is the gradebook's.
+    """
     source = read_files(root / "source" / assignment)
     if not any(name.endswith(".ipynb") for name in source):
         raise FileNotFoundError(f"no notebook in source/{assignment}")
     config = (root / "nbgrader_config.py").read_text()
-    parts = [assignment.encode(), config.encode()]
+    parts = [assignment.encode(), config.encode(), (duedate or "").encode()]
     for name, data in sorted(source.items()):
         parts += [name.encode(), data]
-    return {"assignment": assignment, "config": config, "source": source}, _digest(*parts)
+    bundle = {"assignment": assignment, "config": config, "source": source, "duedate": duedate}
+    return bundle, _digest(*parts)
 
 
 def submission_files(folder: Path) -> dict[str, bytes]:
@@ -277,7 +282,8 @@ def grade(
                 f"assignment {assignment!r} is not in the gradebook: run `course release {assignment}` first"
             ) from None
         graded_before = {s.student.id for s in gb.find_assignment(assignment).submissions}
-    bundle, digest = course_bundle(root, assignment)
+        due = gb.find_assignment(assignment).duedate
+    bundle, digest = course_bundle(root, assignment, due.isoformat() if due is not None else None)
     ledger = Ledger(root / LEDGER)
     ready, outcomes = find_submissions(root, assignment)
     tasks = []

@@ -73,6 +73,11 @@ def _course(bundle: dict, digest: str):
         made = api.generate_assignment(bundle["assignment"], force=True, create=True)
         if not made["success"]:
             raise RuntimeError(f"generate_assignment failed on the worker:\n{made.get('log', '')[-3000:]}")
+        if bundle.get("duedate"):  # the instructor's due date: the feedback's late penalty is the gradebook's
+            from nbgrader.api import Gradebook
+
+            with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+                gb.update_or_create_assignment(bundle["assignment"], duedate=bundle["duedate"])
         _COURSES[digest] = (root, api)
         return _COURSES[digest]
 
@@ -91,8 +96,9 @@ def grade_submission(bundle: dict, digest: str, student: str, files: dict[str, b
     Parameters
     ----------
     bundle : dict
-        ``assignment``, ``config`` (text of nbgrader_config.py) and ``source``
-        (relative path -> bytes of the assignment's source files).
+        ``assignment``, ``config`` (text of nbgrader_config.py), ``source``
+        (relative path -> bytes of the assignment's source files) and ``duedate``
+        (the instructor's gradebook's, ISO format, or None).
     digest : str
         Identifies the bundle (its hash), so the scratch course is made once per process.
     student : str

@@ -345,3 +345,32 @@ def test_feedback_reaches_the_student_through_the_exchange(make_course, tmp_path
     fetched = list((home / A / "feedback").rglob(f"{A}.html"))
     assert len(fetched) == 1, fetched
     assert fetched[0].read_bytes() == course.feedback_html("alice", A).read_bytes()
+
+
+def test_a_late_submissions_feedback_and_gradebook_agree(tmp_path):
+    """course grade: the worker's feedback carries the late penalty the instructor's gradebook records (the
+    workers' own gradebooks get the assignment's due date), for a late and an on-time submission."""
+    from test_lms import SOURCE, _nbgrader, _submission
+
+    root = tmp_path / "late"
+    (root / "source" / "t2").mkdir(parents=True)
+    nbformat.write(SOURCE, root / "source" / "t2" / "t2.ipynb")
+    (root / "nbgrader_config.py").write_text('c = get_config()\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    _nbgrader(root, "db", "assignment", "add", "t2", "--duedate=2026-01-01 00:00:00 UTC")
+    _nbgrader(root, "generate_assignment", "t2", "--force")
+    for student, stamp in (("late", "2026-01-02 09:00:00.000000 UTC"), ("ontime", "2025-12-31 09:00:00.000000 UTC")):
+        folder = root / "submitted" / student / "t2"
+        folder.mkdir(parents=True)
+        (folder / "t2.ipynb").write_text(_submission(root))
+        (folder / "timestamp.txt").write_text(stamp)
+    outcomes = {o.student: o for o in classgrade.grade(root, "t2", workers=1)}
+    assert {s: o.status for s, o in outcomes.items()} == {"late": "graded", "ontime": "graded"}, outcomes
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        penalty = {s: gb.find_submission("t2", s).late_submission_penalty for s in ("late", "ontime")}
+    assert penalty == {"late": 2.0, "ontime": 0.0}
+    late = (root / "feedback" / "late" / "t2" / "t2.html").read_text()
+    ontime = (root / "feedback" / "ontime" / "t2" / "t2.html").read_text()
+    assert "Late submission penalty (Score: -2.0)" in late and "Score: 0.0 / 2.0" in late
+    assert "Late submission penalty" not in ontime and "Score: 2.0 / 2.0" in ontime
