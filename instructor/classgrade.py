@@ -276,13 +276,13 @@ def grade(
     db_url = db_url_of(config)
     with Gradebook(db_url) as gb:
         try:
-            gb.find_assignment(assignment)
+            found = gb.find_assignment(assignment)
         except MissingEntry:
             raise SubmissionError(
                 f"assignment {assignment!r} is not in the gradebook: run `course release {assignment}` first"
             ) from None
-        graded_before = {s.student.id for s in gb.find_assignment(assignment).submissions}
-        due = gb.find_assignment(assignment).duedate
+        graded_before = {s.student.id for s in found.submissions}
+        due = found.duedate
     bundle, digest = course_bundle(root, assignment, due.isoformat() if due is not None else None)
     ledger = Ledger(root / LEDGER)
     ready, outcomes = find_submissions(root, assignment)

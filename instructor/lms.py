@@ -45,6 +45,7 @@ back in the LMS's formats.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
 import re
@@ -290,6 +291,8 @@ def import_zip(root: Path, assignment: str, archive: Path, db_url: str | None = 
     by_student: dict[str, list[tuple[zipfile.ZipInfo, Entry]]] = {}
     earlier = read_roster(root)
     roster: dict[str, dict] = {}
+    # one gradebook read for the whole archive, and only if an entry is late (opening it runs alembic)
+    late = functools.cache(lambda: _late_timestamp(root, assignment, db_url))
     try:
         with zipfile.ZipFile(archive) as zf:
             infos = [info for info in zf.infolist() if not info.is_dir()]
@@ -326,7 +329,7 @@ def import_zip(root: Path, assignment: str, archive: Path, db_url: str | None = 
                     continue
                 by_student.setdefault(entry.student, []).append((info, entry))
             for student, entries in sorted(by_student.items()):
-                _import_student(root, assignment, expected[0], zf, student, entries, earlier, roster, report, db_url)
+                _import_student(root, assignment, expected[0], zf, student, entries, earlier, roster, report, late)
     except (zipfile.BadZipFile, OSError) as err:
         report.skipped.append((str(archive), f"cannot be read as a zip archive: {err}"))
     finally:
@@ -335,7 +338,7 @@ def import_zip(root: Path, assignment: str, archive: Path, db_url: str | None = 
     return report
 
 
-def _import_student(root, assignment, expected, zf, student, entries, earlier, roster, report, db_url) -> None:
+def _import_student(root, assignment, expected, zf, student, entries, earlier, roster, report, late) -> None:
     """Import one student's chosen entry, or report why not; an error here concerns this student only."""
     names = sorted({entry.name for _, entry in entries})
     refused = None
@@ -377,7 +380,7 @@ def _import_student(root, assignment, expected, zf, student, entries, earlier, r
         if stamp.is_symlink() or stamp.exists():
             stamp.unlink()
         if entry.late:
-            timestamp, note = _late_timestamp(root, assignment, db_url)
+            timestamp, note = late()
             stamp.write_text(timestamp)
             report.notes.append(f"{student} handed in late (Canvas LATE_): timestamp {timestamp}, {note}")
     except OSError as err:
