@@ -18,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 
+from .tree import iter_files
+
 log = logging.getLogger("course.grading")
 
 #: A student id the course accepts: it names a folder, so no separators, no leading dot.
@@ -129,9 +131,24 @@ def _quarantine(folder: Path, err: Exception) -> Path:
 
 
 def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
-    found = folder.rglob("*.ipynb") if recursive else folder.glob("*.ipynb")
-    skip = {".ipynb_checkpoints", "_ignored"}
-    return sorted(p for p in found if not skip & set(p.relative_to(folder).parts) and not p.is_symlink())
+    """Notebooks (regular files, not links) in ``folder``, or up to 8 levels below it (``recursive``).
+
+    Walked by descriptors, iteratively (:func:`grading.tree.iter_files`): no depth or path length makes
+    the search fail; folders deeper than 8 levels are not searched.
+    """
+
+    def skip(relative: str) -> bool:
+        return relative.rsplit("/", 1)[-1] in (".ipynb_checkpoints", "_ignored")
+
+    try:
+        found = [
+            folder / relative
+            for relative, _, name in iter_files(folder, max_depth=8 if recursive else 0, deeper="skip", skip=skip)
+            if name.endswith(".ipynb")
+        ]
+    except OSError as err:
+        raise SubmissionError(f"the submission folder cannot be searched ({err.strerror or err})") from None
+    return sorted(found)
 
 
 def place_notebooks(student_dir: Path, assignment: str, expected: list[str], search: bool = True) -> list[str]:

@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grading.hooks import SubmissionError, expected_notebooks, place_notebooks, valid_student_id
+from grading.tree import remove_tree
 
 from .config import course_config, db_url_of, ensure_tools_on_path
 from .worker import read_files, write_files
@@ -87,18 +87,17 @@ def course_bundle(root: Path, assignment: str, duedate: str | None = None) -> tu
 
 def submission_files(folder: Path) -> dict[str, bytes]:
     """The regular files of a submission folder (without ``_ignored/`` and checkpoints), size-bounded."""
-    files = {
-        name: data
-        for name, data in read_files(folder).items()
-        if not name.startswith(("_ignored/", ".ipynb_checkpoints/"))
-        and "/.ipynb_checkpoints/" not in name
-        and name != "timestamp.txt"
-    }
-    if len(files) > MAX_SUBMISSION_FILES or sum(len(d) for d in files.values()) > MAX_SUBMISSION_BYTES:
-        raise SubmissionError(
-            f"the submission folder holds more than {MAX_SUBMISSION_FILES} files or {MAX_SUBMISSION_BYTES >> 20} MiB"
-        )
-    return files
+    from grading.tree import TreeTooLarge
+
+    def skip(name: str) -> bool:
+        return name in ("_ignored", ".ipynb_checkpoints", "timestamp.txt") or name.endswith("/.ipynb_checkpoints")
+
+    try:
+        return read_files(folder, max_files=MAX_SUBMISSION_FILES, max_bytes=MAX_SUBMISSION_BYTES, skip=skip)
+    except TreeTooLarge as err:
+        raise SubmissionError(f"the submission folder is too large to grade: {err}") from None
+    except OSError as err:
+        raise SubmissionError(f"the submission folder cannot be read ({err.strerror or err})") from None
 
 
 class Ledger:
@@ -130,7 +129,7 @@ def _safe_replace(folder: Path, files: dict[str, bytes]) -> None:
     if folder.is_symlink() or folder.is_file():
         folder.unlink()
     elif folder.exists():
-        shutil.rmtree(folder)
+        remove_tree(folder)
     folder.mkdir(parents=True)
     write_files(folder, files)
 

@@ -15,7 +15,6 @@ worker never touches the instructor's gradebook: the coordinator records the res
 from __future__ import annotations
 
 import atexit
-import shutil
 import tempfile
 import threading
 import warnings
@@ -43,15 +42,24 @@ def write_files(folder: Path, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-def read_files(folder: Path) -> dict[str, bytes]:
-    """Every regular file below ``folder`` (links and special files are skipped), by relative path."""
-    out = {}
-    if not folder.is_dir() or folder.is_symlink():
-        return out
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink() and not any(p.is_symlink() for p in path.parents):
-            out[path.relative_to(folder).as_posix()] = path.read_bytes()
-    return out
+def read_files(folder: Path, *, max_files: int = 10_000, max_bytes: int = 2**30, skip=lambda name: False) -> dict:
+    """Every regular file below ``folder`` (links and special files are skipped), by relative path.
+
+    Walked by descriptors, iteratively and within the bounds given (:func:`grading.tree.read_tree`,
+    which raises :class:`grading.tree.TreeTooLarge` past them).
+    """
+    from grading.tree import read_tree
+
+    return read_tree(folder, max_files=max_files, max_bytes=max_bytes, skip=skip)
+
+
+def _remove_quietly(path: Path) -> None:
+    from grading.tree import remove_tree
+
+    try:
+        remove_tree(path)
+    except OSError:
+        pass
 
 
 def _course(bundle: dict, digest: str):
@@ -66,7 +74,7 @@ def _course(bundle: dict, digest: str):
         if digest in _COURSES:
             return _COURSES[digest]
         root = Path(tempfile.mkdtemp(prefix="course-worker-"))
-        atexit.register(shutil.rmtree, root, True)
+        atexit.register(_remove_quietly, root)
         (root / "nbgrader_config.py").write_text(bundle["config"])
         write_files(root / "source" / bundle["assignment"], bundle["source"])
         api = NbGraderAPI(config=course_config(root, db_url=f"sqlite:///{root / 'gradebook.db'}"))
@@ -121,7 +129,7 @@ def grade_submission(bundle: dict, digest: str, student: str, files: dict[str, b
 
 def _grade(root: Path, api, assignment: str, student: str, files: dict[str, bytes], timestamp: str | None) -> dict:
     for area in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(root / area / student, ignore_errors=True)
+        _remove_quietly(root / area / student)
     folder = root / "submitted" / student / assignment
     folder.mkdir(parents=True)
     write_files(folder, files)
@@ -139,4 +147,4 @@ def _grade(root: Path, api, assignment: str, student: str, files: dict[str, byte
         return {"ok": True, "autograded": autograded, "feedback": html, "log": log[-20000:]}
     finally:
         for area in ("submitted", "autograded", "feedback"):
-            shutil.rmtree(root / area / student, ignore_errors=True)
+            _remove_quietly(root / area / student)
