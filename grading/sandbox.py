@@ -30,11 +30,15 @@ What the kernel sees (an allow-list; nothing else of the host is there)
   ``import grading`` and every other file of the repository fail); the course
   data cache (``$COURSE_DATA_DIR`` or ``~/.cache/cnn-vision-course``, when it
   exists) at ``/course-data``;
-* the connection file (that file only, read-only) at
+* a copy of the connection file (read-only, its socket path rewritten) at
   ``/run/course-sandbox/connection.json`` and the folder holding the IPC
-  sockets, read-write, at its own path (on the host's disk: the grader,
-  ``grading.preprocessors.TrustedExecute``, watches it and kills a kernel that
-  leaves more than ``max_socket_folder_bytes`` there);
+  sockets, read-write, at ``/run/course-sandbox/ipc``. It is on the host's disk, so where
+  Linux has Landlock (5.13 and later; this machine's 6.18 has ABI 7) the
+  kernel may only create sockets and remove files there (:data:`LANDLOCK_BOOT`
+  runs before the kernel): no file, folder, link or FIFO, nothing written or
+  moved in. The grader (``grading.channel.SocketFolderWatch``) also lists it
+  ten times a second and kills a kernel that leaves anything but sockets there,
+  or too many;
 * writable: only a fresh, size-bounded tmpfs at ``/tmp`` (``--scratch-size``):
   the working directory ``/tmp/work`` and the home ``/tmp/home`` (``HOME``,
   ``IPYTHONDIR``, ``MPLCONFIGDIR``); ``/dev/shm`` is a 64 MiB tmpfs (enough
@@ -126,6 +130,7 @@ SCRATCH = "/tmp"
 WORK = "/tmp/work"
 HOME = "/tmp/home"
 CONNECTION = "/run/course-sandbox/connection.json"
+IPC = "/run/course-sandbox/ipc"  # the host's IPC socket folder, outside the scratch tmpfs (see LANDLOCK_BOOT)
 DATA = "/course-data"
 
 CGROUP_FOLDER = "course-sandbox"
@@ -154,6 +159,40 @@ _ETC = (
     "ssl/openssl.cnf",
     "timezone",
 )
+# Runs first inside the sandbox (``python -I -c``; the repository's modules are not visible there), then
+# execs the kernel. With Landlock (Linux >= 5.13), the kernel and everything it starts may, in the IPC
+# socket folder (the one writable folder on the host's disk), only create sockets and remove files:
+# no regular file, folder, link or FIFO can be made there, and nothing can be moved in or written. The
+# scratch tmpfs (/tmp), /dev and /proc keep every right; everything else is read-only anyway.
+LANDLOCK_BOOT = r"""
+import ctypes, os, sys
+ipc, command = sys.argv[1], sys.argv[2:]
+libc = ctypes.CDLL(None, use_errno=True)
+abi = libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+if abi >= 1:
+    SOCKET, REMOVE_FILE = 1 << 9, 1 << 5
+    handled = (1 << 1) | (1 << 4) | REMOVE_FILE | (1 << 6) | (1 << 7) | (1 << 8) | SOCKET | (1 << 10) | (1 << 11)
+    handled |= (1 << 12) | ((1 << 13) if abi >= 2 else 0) | ((1 << 14) if abi >= 3 else 0)
+    class Ruleset(ctypes.Structure):
+        _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+    class Beneath(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+    ruleset = libc.syscall(444, ctypes.byref(Ruleset(handled)), ctypes.c_size_t(8), ctypes.c_uint32(0))
+    ok = ruleset >= 0
+    for path, allowed in (("/tmp", handled), ("/dev", handled), ("/proc", handled), (ipc, SOCKET | REMOVE_FILE)):
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        rule = Beneath(allowed, fd)
+        ok = ok and libc.syscall(445, ruleset, ctypes.c_int(1), ctypes.byref(rule), ctypes.c_uint32(0)) == 0
+        os.close(fd)
+    ok = ok and libc.prctl(38, 1, 0, 0, 0) == 0 and libc.syscall(446, ruleset, ctypes.c_uint32(0)) == 0
+    if not ok:
+        sys.exit("course sandbox: Landlock is available but could not be applied: " + os.strerror(ctypes.get_errno()))
+else:
+    print("course sandbox: no Landlock here; the grader's watch alone guards the IPC socket folder", file=sys.stderr)
+os.execv(command[0], command)
+"""
+
 _NOT_AVAILABLE = (
     "course sandbox: bubblewrap is not available (the bwrap program is missing or cannot create "
     "namespaces here), so the kernel is not started; install it with: apt-get install bubblewrap"
@@ -348,9 +387,16 @@ def kernel_command(connection_file: str | Path, scratch_size: int = DEFAULT_SCRA
     except (OSError, ValueError) as err:
         raise SandboxError(f"cannot read the connection file {path}: {err}") from err
     ipc = _ipc_folder(connection, path)
+    # the kernel's copy of the connection file names the socket folder where the sandbox shows it
+    inside = dict(connection, ip=f"{IPC}/{os.path.basename(str(connection['ip']))}")
+    copy = os.memfd_create("course-connection", 0)
+    os.write(copy, json.dumps(inside).encode())
+    os.lseek(copy, 0, os.SEEK_SET)
+    os.set_inheritable(copy, True)  # read by bubblewrap (--file), which the launcher execs
     args = sandbox_args(scratch_size)
-    args += ["--bind", str(ipc), str(ipc), "--ro-bind", str(path), CONNECTION, "--remount-ro", "/"]
-    return [bwrap, *args, "--", sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION]
+    args += ["--bind", str(ipc), IPC, "--file", str(copy), CONNECTION, "--remount-ro", "/"]
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION]
+    return [bwrap, *args, "--", sys.executable, "-I", "-c", LANDLOCK_BOOT, IPC, *kernel]
 
 
 # --------------------------------------------------------------------------- bounds

@@ -104,6 +104,14 @@ for _name, _path in {
 }.items():
     _try("write_" + _name, lambda: _write(_path))
 _try("write_work", lambda: _write("/tmp/work/fine.txt", "fine"))
+# the IPC socket folder, on the host's disk: sockets only (Landlock)
+_IPC = "/run/course-sandbox/ipc"
+_try("write_ipc", lambda: _write(_IPC + "/big.bin"))
+_try("mkdir_ipc", lambda: os.mkdir(_IPC + "/tree"))
+_try("symlink_ipc", lambda: os.symlink("/tmp/work", _IPC + "/link"))
+_try("fifo_ipc", lambda: os.mkfifo(_IPC + "/fifo"))
+_try("socket_ipc", lambda: socket.socket(socket.AF_UNIX).bind(_IPC + "/extra"))
+_probe["ipc_entries"] = sorted(os.listdir(_IPC))
 _try("write_home", lambda: _write(os.path.join(os.environ["HOME"], "fine.txt"), "fine"))
 
 _try("tcp_to_host", lambda: socket.create_connection(("127.0.0.1", PORT), timeout=3).sendall(b"pwned"))
@@ -270,10 +278,8 @@ def test_repository_home_and_host_files_are_absent(probe):
     assert not blocked(probe, *names, "read_connection_file_host_path", "read_decoy")
     assert probe["list_repo"] == "ok: ['helpers', '.venv']"  # only what is bound, read-only
     assert probe["home_files"] == []  # only the folders leading to the Python installation
-    # /tmp is the sandbox's own: its scratch folders, and the path down to the IPC socket folder
-    ipc = Path(probe["_ipc"])
-    assert ipc.parts[1] == "tmp"
-    expected = {"work", "home", ipc.parts[2]}
+    # /tmp is the sandbox's own: its scratch folders (the IPC socket folder is at /run/course-sandbox/ipc)
+    expected = {"work", "home"}
     # a repository or venv under /tmp (a CI clone) shows as the mount points of its read-only binds
     expected |= {p.parts[2] for p in (ROOT, Path(sys.prefix), Path(sys.base_prefix)) if p.is_relative_to("/tmp")}
     assert set(probe["tmp_entries"]) == expected
@@ -304,6 +310,13 @@ def test_only_the_scratch_folder_is_writable(probe):
     assert not (ROOT / "pwned").exists() and not (ROOT / "helpers" / "pwned").exists()
     assert probe["write_work"] == probe["write_home"] == "ok: 4"
     assert probe["cwd"] == "/tmp/work"
+
+
+def test_the_socket_folder_takes_sockets_only(probe):
+    """The one writable folder on the host's disk: Landlock lets the kernel make sockets there, nothing else."""
+    assert not blocked(probe, "write_ipc", "mkdir_ipc", "symlink_ipc", "fifo_ipc")
+    assert probe["socket_ipc"].startswith("ok")
+    assert all(name.startswith("kernel-") or name == "extra" for name in probe["ipc_entries"])
 
 
 def test_no_network(probe):
