@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
@@ -37,7 +36,9 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
-from .remote import MAX_REPLY_BYTES, MIME, KernelStopped, TestRunner, error_output
+from .channel import MessageBudget, SocketFolderWatch, bound_channels, bounded_context
+from .remote import MIME, KernelStopped, Limits, TestRunner, error_output
+from .tree import remove_tree
 
 
 def _grade_id(cell) -> str | None:
@@ -312,11 +313,52 @@ class TrustedExecute(Execute):
         "then runs with your permissions; each kernel still gets a fresh working and home folder.",
     ).tag(config=True)
 
+    store_widget_state = Bool(
+        False, help="nbclient's option, off for grading: no widget state (the kernel's comm traffic) is stored."
+    ).tag(config=True)
+
+    max_socket_entries = Integer(
+        64,
+        help="Entries the sandboxed kernel may have in its IPC socket folder, the one host folder it can write to "
+        "(a kernel binds five sockets). The folder is looked at ten times a second; past this, or on anything "
+        "there that is not a socket, the kernel is killed and the rest of the notebook marked as not run.",
+    ).tag(config=True)
+
     max_socket_folder_bytes = Integer(
-        16 * 1024**2,
-        help="Bytes the sandboxed kernel may leave in its IPC socket folder, the one host folder it can write to "
-        "(it holds only sockets, of no size). The folder is watched while the kernel runs; past this the kernel "
-        "is killed and the rest of the notebook marked as not run, so a kernel cannot fill the host's disk.",
+        2**20,
+        help="Largest size, in bytes, of the IPC socket folder's own list of names (see max_socket_entries).",
+    ).tag(config=True)
+
+    max_kernel_bytes = Integer(
+        256 * 2**20,
+        help="Bytes of messages the kernel may send over one notebook, on all channels together (outputs, display "
+        "updates, comm and widget traffic, replies, the answers to test requests), counted frame by frame as they "
+        "arrive, before anything is decoded or stored. Past it the grader stops reading and kills the kernel; the "
+        "notebook is graded on what ran before. (The reference answers of the day send at most about 6 MiB.)",
+    ).tag(config=True)
+
+    max_frame_bytes = Integer(
+        80 * 2**20,
+        help="Largest frame of a kernel message, in bytes: ZeroMQ drops a connection that announces a larger "
+        "one before reading it (MAXMSGSIZE). Keep it above max_reply_bytes.",
+    ).tag(config=True)
+
+    max_reply_bytes = Integer(
+        64 * 2**20,
+        help="Largest answer, in bytes, the student's kernel may give to one request of a test (the values a "
+        "test reads: arrays, tensors, module states). A larger answer fails that test.",
+    ).tag(config=True)
+
+    max_requests = Integer(
+        2000,
+        help="Requests one test cell may make to the student's kernel (a handle posing as a huge sequence "
+        "cannot keep the grader busy).",
+    ).tag(config=True)
+
+    max_test_seconds = Integer(
+        600,
+        help="Seconds one test cell's requests may take together; the notebook's deadline (max_notebook_seconds) "
+        "holds as well.",
     ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
@@ -324,14 +366,29 @@ class TrustedExecute(Execute):
         run = dict(resources or {})
         run["metadata"] = {**run.get("metadata", {}), "path": str(scratch)}
         self._scratch = scratch
-        self._watching = threading.Event()
         self._overflow = None
+        self._watch = None
+        self._budget = MessageBudget(self.max_kernel_bytes, self._stop_kernel)
+        # the notebook's deadline interrupts whatever runs: a cell, a test's requests, a kernel that hangs
+        self._deadline = time.monotonic() + self.max_notebook_seconds
+        timer = threading.Timer(
+            self.max_notebook_seconds,
+            self._stop_kernel,
+            args=(f"the notebook ran longer than {self.max_notebook_seconds} s",),
+        )
+        timer.daemon = True
+        timer.start()
         try:
             nb, _ = self._preprocess(nb, run, km)
             return nb, resources
         finally:
-            self._watching.set()
-            shutil.rmtree(scratch, ignore_errors=True)  # never follows the symlinks a kernel may leave
+            timer.cancel()
+            if self._watch is not None:
+                self._watch.stop()
+            try:
+                remove_tree(scratch)  # by descriptor, whatever depth; never follows a link a kernel left
+            except OSError as err:
+                self.log.warning("could not remove the kernel's scratch folder %s (%s)", scratch, err)
 
     def create_kernel_manager(self):
         """The sandbox kernel, whatever the notebook or Execute.kernel_name say, unless opted out.
@@ -356,36 +413,48 @@ class TrustedExecute(Execute):
         kwargs["cwd"] = str(self._scratch)
         await super().async_start_new_kernel(**kwargs)
         if self.kernel_name == self.sandbox_kernel:
-            threading.Thread(target=self._watch_sockets, name="course-socket-watch", daemon=True).start()
+            self._watch = SocketFolderWatch(
+                self._scratch / "ipc",
+                max_entries=self.max_socket_entries,
+                max_bytes=self.max_socket_folder_bytes,
+                on_breach=self._stop_kernel,
+                allowed=frozenset({os.path.basename(self.km.connection_file)}),
+            ).start()
         # while the kernel starts and runs the first cells, run the setup cell here (imports, data)
         self._setup = threading.Thread(target=self._make_runner, name="course-test-setup", daemon=True)
         self._setup.start()
 
     start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the base class's coroutine otherwise
 
-    def _watch_sockets(self) -> None:
-        """Kill the kernel when its socket folder (writable from the sandbox, on the host's disk) grows."""
-        folder, process = self._scratch / "ipc", getattr(self.km.provisioner, "process", None)
-        done = self._watching  # this notebook's: the preprocessor is reused for the next one
-        while not done.wait(0.1):
-            size = 0
-            for top, dirs, files in os.walk(folder):  # blocks allocated too: fallocate keeps st_size at 0
-                for entry in [*dirs, *files]:
-                    try:
-                        info = os.lstat(os.path.join(top, entry))
-                    except OSError:
-                        continue
-                    size += max(info.st_size, info.st_blocks * 512)
-            if size > self.max_socket_folder_bytes:
-                self._overflow = f"the kernel wrote {size // 2**20} MiB into its socket folder"
-                if process is not None:
-                    process.kill()
-                for entry in os.scandir(folder):
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path, ignore_errors=True)
-                    else:
-                        Path(entry.path).unlink(missing_ok=True)
-                return
+    async def async_start_new_kernel_client(self):
+        """nbclient's client, except that every channel counts what it receives (:mod:`grading.channel`)."""
+        from nbclient.util import ensure_async, run_hook
+
+        self.kc = self.km.client(context=bounded_context(self.max_frame_bytes))
+        try:
+            await ensure_async(self.kc.start_channels())
+            bound_channels(self.kc, self._budget)
+            await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
+        return self.kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _stop_kernel(self, reason: str) -> None:
+        """Kill the kernel now (from any thread); the cell running and every later one report ``reason``."""
+        if self._overflow is None:
+            self._overflow = reason
+        km = getattr(self, "km", None)
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None:
+            try:
+                process.kill()
+            except OSError:
+                pass
 
     def _make_runner(self) -> None:
         try:
@@ -409,13 +478,13 @@ class TrustedExecute(Execute):
         self._stopped = None
         self._verdicts: dict[int, list] = {}
         self._output_bytes, self._in_probe, self._probe_bytes = 0, False, 0
-        self._deadline = time.monotonic() + self.max_notebook_seconds
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         except Exception:  # noqa: BLE001  (whatever stopped the kernel, the notebook is still graded)
             if self._stopped is None:
                 raise
             self.log.warning("kernel stopped (%s): later cells marked as not run", self._stopped)
+        self.log.info("the kernel sent %.1f MiB of messages", self._budget.used / 2**20)
         for index, outputs in self._verdicts.items():
             nb.cells[index].outputs = copy.deepcopy(outputs)
         _keep_valid(nb)
@@ -427,8 +496,8 @@ class TrustedExecute(Execute):
                 cell.outputs = [error_output("NotRun", f"not run: the kernel stopped earlier ({self._stopped})")]
                 self._verdicts[index] = cell.outputs
             return cell, resources
-        if cell.cell_type == "code" and time.monotonic() > self._deadline:
-            self._stopped = f"the notebook ran longer than {self.max_notebook_seconds} s"
+        if cell.cell_type == "code" and (self._overflow is not None or time.monotonic() > self._deadline):
+            self._stopped = self._overflow or f"the notebook ran longer than {self.max_notebook_seconds} s"
             return self.preprocess_cell(cell, resources, index)
         name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code" and name in self._tests:
@@ -443,7 +512,10 @@ class TrustedExecute(Execute):
             try:
                 if self._runner is None:
                     raise KernelStopped(f"the grader could not run the setup cell ({self._setup_failure})")
-                outputs = self._runner.run(self._tests[name], name, lambda code: self._in_kernel(code, index), earlier)
+                limits = Limits(self.max_reply_bytes, self.max_requests, self.max_test_seconds, self._deadline)
+                outputs = self._runner.run(
+                    self._tests[name], name, lambda code: self._in_kernel(code, index), earlier, limits
+                )
             except KernelStopped as err:
                 self._stopped = str(err)
                 outputs = [error_output("KernelStopped", f"the kernel stopped during this test ({err})")]
@@ -492,6 +564,24 @@ class TrustedExecute(Execute):
             self.log.warning("dropped a malformed %r message from the kernel (%s)", msg.get("msg_type"), _reason(err))
             return None
 
+    def _update_display_id(self, display_id, msg):
+        """nbclient's update of every output shown under ``display_id``, counted against max_output_bytes.
+
+        One update replaces every output that carries the id, so it costs its size times their number.
+        During a test's request nothing is updated (what the student's code displays then is dropped).
+        """
+        if self._in_probe:
+            return None
+        shown = sum(len(places) for places in self._display_id_map.get(display_id, {}).values())
+        self._output_bytes += _size(msg.get("content", {})) * max(shown, 1)
+        if self._output_bytes > self.max_output_bytes:
+            return None
+        return super()._update_display_id(display_id, msg)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Comm (widget) messages are counted by the channel and otherwise ignored: grading keeps no widget state."""
+        return None
+
     def output(self, outs, msg, display_id, cell_index):
         """Keep a student's outputs within :attr:`max_output_bytes` for the whole notebook.
 
@@ -504,7 +594,7 @@ class TrustedExecute(Execute):
             if not (answer or msg.get("msg_type") == "error"):
                 return None
             self._probe_bytes += _size(content)
-            if self._probe_bytes > MAX_REPLY_BYTES + 2**20:
+            if self._probe_bytes > self.max_reply_bytes + 2**20:
                 return None
         else:
             self._output_bytes += _size(content)

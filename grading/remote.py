@@ -33,6 +33,7 @@ import textwrap
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
@@ -41,11 +42,8 @@ from nbformat.notebooknode import NotebookNode
 # when it reads its configuration, and torch's import then runs while the student's kernel starts.
 
 MIME = "application/x-course-result"
-MAX_REPLY_BYTES = 64 * 1024**2
 MAX_DEPTH = 20
-MAX_REQUESTS = 2000  # per test cell: a handle posing as a huge sequence cannot keep the grader busy
 MAX_STACK = 300  # frames: far below the recursion limit, so nested handles fail cleanly
-MAX_SECONDS = 600.0  # per test cell, all requests together (each request also has the cell timeout)
 DTYPES = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"})
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text()
 # Sent once per kernel: defines the agent's class; every test cell then starts a fresh agent (no old handles).
@@ -138,6 +136,28 @@ class Remote:
         return self._session.call("proc", {"name": func.__name__, "source": source}, args, kwargs)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one test cell's requests; set from ``TrustedExecute``'s options (help text there).
+
+    Attributes
+    ----------
+    max_reply_bytes : int
+        Largest answer to one request, in bytes.
+    max_requests : int
+        Requests per test cell.
+    max_seconds : float
+        Seconds per test cell, all requests together.
+    deadline : float
+        ``time.monotonic()`` past which no request starts (the notebook's deadline).
+    """
+
+    max_reply_bytes: int = 64 * 2**20
+    max_requests: int = 2000
+    max_seconds: float = 600.0
+    deadline: float = float("inf")
+
+
 class Session:
     """Requests of one test cell to the student's kernel.
 
@@ -148,21 +168,24 @@ class Session:
         the nbformat outputs it produced (the grading preprocessor provides it).
     boot : bool
         Send the agent's code first (once per kernel; later sessions reuse it).
+    limits : Limits
+        Bounds on the requests.
     """
 
-    def __init__(self, execute: Callable[[str], list[NotebookNode]], boot: bool = True):
+    def __init__(self, execute: Callable[[str], list[NotebookNode]], boot: bool = True, limits: Limits = Limits()):
         self._execute = execute
         self._prefix = (BOOT.format(src=AGENT_SOURCE) if boot else "") + START
         self._modules: list = []  # torch.nn modules sent with the current request
         self._count = 0
-        self._deadline = time.monotonic() + MAX_SECONDS
+        self.limits = limits
+        self._deadline = min(time.monotonic() + limits.max_seconds, limits.deadline)
 
     # -- requests -------------------------------------------------------------------------------
     def request(self, op: str, **fields):
         if _stack_depth() > MAX_STACK:
             raise NoAnswer("the kernel's objects nest too deeply")
         self._count += 1
-        if self._count > MAX_REQUESTS or time.monotonic() > self._deadline:
+        if self._count > self.limits.max_requests or time.monotonic() > self._deadline:
             raise NoAnswer(f"the test asked the kernel too often or too long ({self._count} requests)")
         ident = secrets.token_hex(8)
         code = self._prefix + f"__course_agent__.run({json.dumps({'id': ident, 'op': op, **fields})!r})"
@@ -178,8 +201,8 @@ class Session:
             why = errors[0] if errors else f"{len(replies)} answers instead of one"
             raise NoAnswer(f"the kernel gave no valid answer ({why[:300]})")
         text = replies[0]
-        if not isinstance(text, str) or len(text) > MAX_REPLY_BYTES:
-            raise NoAnswer("the kernel's answer is not a string of at most 64 MiB")
+        if not isinstance(text, str) or len(text) > self.limits.max_reply_bytes:
+            raise NoAnswer(f"the kernel's answer is not a string of at most {self.limits.max_reply_bytes} bytes")
         try:
             reply = json.loads(text)
         except ValueError as err:
@@ -409,7 +432,12 @@ class TestRunner:
                     self.setup_error = f"{type(err).__name__}: {err}"
 
     def run(
-        self, source: str, name: str, execute: Callable[[str], list[NotebookNode]], student_cells: list[str]
+        self,
+        source: str,
+        name: str,
+        execute: Callable[[str], list[NotebookNode]],
+        student_cells: list[str],
+        limits: Limits = Limits(),
     ) -> list[NotebookNode]:
         """Run one test cell; return its outputs (printed text, and an error if it failed).
 
@@ -427,7 +455,7 @@ class TestRunner:
 
         helpers.checks.submission_cells(student_cells)  # what checks.last_assignment reads: the file's cells
         namespace = dict(self.base)
-        session = Session(execute, boot=not self.booted)
+        session = Session(execute, boot=not self.booted, limits=limits)
         self.booted = True
         printed = io.StringIO()
         failure = None

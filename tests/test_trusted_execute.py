@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 
 from grading.preprocessors import TrustedExecute, _keep_valid
-from grading.remote import MAX_REPLY_BYTES, MIME
+from grading.remote import MIME
 
 
 def _message(kind: str, content: dict) -> dict:
@@ -33,7 +33,7 @@ def test_what_a_request_prints_is_never_stored():
 
 def test_answers_beyond_the_size_limit_are_dropped():
     executor, outs = _executor(in_probe=True), []
-    big = _message("display_data", {"data": {MIME: "x" * (MAX_REPLY_BYTES // 2)}, "metadata": {}})
+    big = _message("display_data", {"data": {MIME: "x" * (executor.max_reply_bytes // 2)}, "metadata": {}})
     for _ in range(4):
         executor.output(outs, big, None, 0)
     assert len(outs) == 2
@@ -62,3 +62,35 @@ def test_invalid_counts_and_outputs_from_the_kernel_are_dropped():
     nbformat.validate(nb)
     assert nb.cells[0].execution_count is None and nb.cells[0].outputs[0] == good
     assert nb.cells[0].outputs[1].execution_count is None and "invalid output" in nb.cells[0].outputs[2].text
+
+
+def test_display_updates_count_once_per_output_they_replace():
+    """update_display_data replaces every output shown under its id: each one is counted, past the cap dropped."""
+    executor, outs = _executor(in_probe=False), []
+    executor.max_output_bytes = 3 * 2**20
+    for _ in range(10):  # ten small outputs under one display id
+        message = _message("display_data", {"data": {"text/plain": "x"}, "metadata": {}, "transient": {}})
+        executor.output(outs, message, "shared", 0)
+    executor._display_id_map["shared"] = {0: list(range(10))}
+    update = _message("update_display_data", {"data": {"text/plain": "y" * 2**20}, "metadata": {}})
+    executor._update_display_id("shared", update)  # 1 MiB times ten outputs: over the 3 MiB cap
+    assert all(o.get("data", {}).get("text/plain") == "x" for o in outs)
+    assert executor._output_bytes > executor.max_output_bytes
+
+
+def test_display_updates_during_a_request_are_dropped():
+    executor, outs = _executor(in_probe=True), []
+    executor._display_id_map["shared"] = {0: [0]}
+    outs.append(nbformat.v4.new_output("display_data", data={"text/plain": "before"}))
+    executor._update_display_id(
+        "shared", _message("update_display_data", {"data": {"text/plain": "z"}, "metadata": {}})
+    )
+    assert outs[0].data["text/plain"] == "before"
+
+
+def test_comm_traffic_is_never_stored():
+    executor, outs = _executor(in_probe=False), []
+    state = {"comm_id": "w", "data": {"state": {"value": "x" * 2**20}, "buffer_paths": []}}
+    for _ in range(50):
+        executor.handle_comm_msg(outs, _message("comm_msg", state), 0)
+    assert executor.widget_state == {} and outs == [] and executor.store_widget_state is False

@@ -1,0 +1,225 @@
+"""The grader's bounds, end to end: attacks on its memory, disk and time, in the sandbox, through plain
+``nbgrader autograde`` and through ``course grade``.
+
+Each attack is Tutorial 2's reference answers with attack code added to the first solution cell. For
+each: the submission scores no more than the reference answers, honest students graded in the same
+batch keep full marks, the course folder changes only where nbgrader writes the attacker's results,
+no scratch folder stays behind, the autograded notebook stays within the output bound, and the
+grading process's peak memory stays within a stated margin of an honest submission's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_grading_kernel_attacks import _snapshot
+
+from grading import sandbox
+from instructor.notebooks import autograded_cells, reference_submission, solutions
+from instructor.scratch import BIN, Course, nbgrader_env
+
+pytestmark = pytest.mark.slow
+T2 = "t2_convolutions"
+MiB = 2**20
+#: The bounds of these courses (set small so that each attack crosses them quickly).
+BOUNDS = (
+    "c.TrustedExecute.max_kernel_bytes = 64 * 2**20\n"
+    "c.TrustedExecute.max_output_bytes = 4 * 2**20\n"
+    "c.TrustedExecute.max_frame_bytes = 16 * 2**20\n"
+    "c.TrustedExecute.max_reply_bytes = 8 * 2**20\n"
+)
+#: How far above an honest submission's peak the grading process may go under attack.
+MEMORY_MARGIN = 400 * MiB
+
+ATTACKS = {
+    # 200 outputs under one display id, then 1 MiB updates of all of them: 200 MiB stored without the count
+    "display_updates": """
+from IPython.display import display, update_display
+for _ in range(200):
+    display({"text/plain": "x"}, raw=True, display_id="shared")
+for _ in range(30):
+    update_display({"text/plain": "y" * 2**20}, raw=True, display_id="shared")
+""",
+    # widget state through comm messages, below the message budget: never stored
+    "comm_state": """
+from ipykernel.comm import Comm
+_comm = Comm(target_name="jupyter.widget", data={"state": {"value": ""}, "buffer_paths": []})
+for _ in range(40):
+    _comm.send({"method": "update", "state": {"value": "x" * 2**20}, "buffer_paths": []})
+""",
+    # comm traffic past the message budget: the kernel is stopped
+    "comm_flood": """
+from ipykernel.comm import Comm
+_comm = Comm(target_name="jupyter.widget", data={"state": {"value": ""}, "buffer_paths": []})
+for _ in range(400):
+    _comm.send({"method": "update", "state": {"value": "x" * 2**20}, "buffer_paths": []})
+""",
+    # 512 MiB printed while a test calls the student's function (only then: the caller is the grader's agent)
+    "print_during_test": """
+_honest_conv2d_by_hand = conv2d_by_hand
+def conv2d_by_hand(*args, **kwargs):
+    import sys
+    if sys._getframe(1).f_globals.get("__name__") == "course_agent":
+        for _ in range(8192):
+            sys.stdout.write("x" * 2**16)
+            sys.stdout.flush()
+    return _honest_conv2d_by_hand(*args, **kwargs)
+""",
+    # one output frame larger than the frame bound: ZeroMQ drops it unread (the cell then ends without output)
+    "huge_frame": """
+print("x" * 40 * 2**20)
+""",
+    # the one host folder the kernel can write to: files, a deep tree, and more sockets than a kernel needs
+    "socket_folder": """
+import os, socket
+_ipc = "/run/course-sandbox/ipc"
+for _try in (lambda: open(_ipc + "/big.bin", "wb").write(b"x" * 2**27), lambda: os.makedirs(_ipc + "/a/" * 50)):
+    try:
+        _try()
+    except OSError:
+        pass
+_held = []
+for _i in range(300):
+    try:
+        _s = socket.socket(socket.AF_UNIX)
+        _s.bind(f"{_ipc}/extra-{_i}-" + "n" * 40)
+        _held.append(_s)
+    except OSError:
+        pass
+import time
+time.sleep(2)
+""",
+}
+
+
+def _reference_with(attack: str) -> object:
+    first = solutions(T2)["conv2d_by_hand"]
+    return reference_submission(T2, {"conv2d_by_hand": first + "\n\n" + attack})
+
+
+def _autograde_measured(course: Course, student: str) -> tuple[subprocess.CompletedProcess, int]:
+    """Plain ``nbgrader autograde`` of one student, and the grading process's peak resident memory (bytes)."""
+    proc = subprocess.Popen(
+        [str(BIN / "nbgrader"), "autograde", T2, "--student", student, "--force"],
+        cwd=course.root,
+        env=nbgrader_env(course.env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    peak = [0]
+
+    def watch():
+        while proc.poll() is None:
+            try:
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+            except OSError:
+                return
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    output, _ = proc.communicate(timeout=900)
+    thread.join()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, output.decode(errors="replace")), peak[0]
+
+
+def _scratch_folders() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("course-kernel-*")}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    if not sandbox.available():
+        pytest.skip("bubblewrap is not available")
+    course = Course.create(tmp_path_factory.mktemp("bounds"), [T2], sandbox=True, extra_config=BOUNDS)
+    course.submit("honest", T2, reference_submission(T2))
+    course.prepare("honest", T2)
+    run, peak = _autograde_measured(course, "honest")
+    assert run.returncode == 0, run.stdout[-3000:]
+    course.honest_peak = peak
+    course.full = sum(course.test_scores("honest", T2).values())
+    assert course.full == sum(v for k, v in course.max_scores(T2).items() if k in set(autograded_cells(T2)))
+    return course
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_an_attack_on_the_graders_bounds_gains_nothing_and_harms_no_one(course, name):
+    student = name.replace("_", "-")
+    course.submit(student, T2, _reference_with(ATTACKS[name]))
+    course.prepare(student, T2)
+    before, scratch = _snapshot(course.root, student), _scratch_folders()
+
+    run, peak = _autograde_measured(course, student)
+
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert sum(course.test_scores(student, T2).values()) <= course.full
+    assert sum(course.test_scores("honest", T2).values()) == course.full
+    assert _snapshot(course.root, student) == before
+    assert _scratch_folders() <= scratch  # the kernel's scratch folder is gone, whatever it held
+    autograded = course.root / "autograded" / student / T2 / f"{T2}.ipynb"
+    assert autograded.stat().st_size < 8 * MiB  # 4 MiB of outputs plus the notebook itself
+    assert peak < course.honest_peak + MEMORY_MARGIN, (peak >> 20, course.honest_peak >> 20)
+
+
+def test_stopped_kernels_say_why(course):
+    """A submission stopped at a bound is told which bound, in the cell where it happened."""
+    for name, words in (("comm_flood", "MiB of messages"), ("print_during_test", "MiB of messages")):
+        student = name.replace("_", "-")
+        if course.scores(student, T2) is None:
+            pytest.skip("runs after the attacks")
+        text = (course.root / "autograded" / student / T2 / f"{T2}.ipynb").read_text()
+        assert words in text, name
+    socket_text = (course.root / "autograded" / "socket-folder" / T2 / f"{T2}.ipynb").read_text()
+    assert "socket folder" in socket_text
+
+
+def test_the_notebook_deadline_interrupts_a_test_that_waits(tmp_path):
+    """A function that never returns, called by a test, is stopped at the notebook's deadline, not 600 s later."""
+    if not sandbox.available():
+        pytest.skip("bubblewrap is not available")
+    config = "c.Execute.timeout = 600\nc.TrustedExecute.max_notebook_seconds = 45\n"
+    course = Course.create(tmp_path / "deadline", [T2], sandbox=True, extra_config=config)
+    waits = "import time\n_honest = conv2d_by_hand\ndef conv2d_by_hand(*a, **k):\n    time.sleep(10**6)\n"
+    course.submit("waits", T2, _reference_with(waits))
+    start = time.monotonic()
+    graded = course.grade("waits", T2)
+    assert graded.scores is not None, graded.problem
+    assert time.monotonic() - start < 200
+    text = (course.root / "autograded" / "waits" / T2 / f"{T2}.ipynb").read_text()
+    assert "ran longer than 45 s" in text
+
+
+def test_course_grade_completes_a_batch_of_attacks(course, tmp_path):
+    """The same attacks, a submission folder deeper than PATH_MAX and an honest student, in one course grade."""
+    from instructor import classgrade
+
+    batch = Course.create(tmp_path / "batch", [T2], sandbox=True, extra_config=BOUNDS)
+    batch.submit("honest", T2, reference_submission(T2))
+    for name in ("display_updates", "comm_flood", "print_during_test", "socket_folder"):
+        batch.submit(name.replace("_", "-"), T2, _reference_with(ATTACKS[name]))
+    deep = batch.submit("deep-tree", T2, reference_submission(T2)).parent
+    fd = os.open(deep, os.O_RDONLY)
+    for _ in range(300):
+        os.mkdir("d" * 250, dir_fd=fd)
+        fd, previous = os.open("d" * 250, os.O_RDONLY, dir_fd=fd), fd
+        os.close(previous)
+    os.close(fd)
+    scratch = _scratch_folders()
+    outcomes = {o.student: o for o in classgrade.grade(batch.root, T2, workers=2)}
+    assert outcomes["honest"].status == "graded" and sum(batch.test_scores("honest", T2).values()) == course.full
+    assert outcomes["deep-tree"].status == "failed" and "deeper than" in outcomes["deep-tree"].reason
+    for name in ("display-updates", "comm-flood", "print-during-test", "socket-folder"):
+        assert outcomes[name].status == "graded", outcomes[name]
+        assert sum(batch.test_scores(name, T2).values()) <= course.full
+        autograded = batch.root / "autograded" / name / T2 / f"{T2}.ipynb"
+        assert autograded.stat().st_size < 8 * MiB
+    assert _scratch_folders() <= scratch
