@@ -178,7 +178,8 @@ class SocketFolderWatch:
                     except FileNotFoundError:
                         continue
                     if not stat.S_ISSOCK(mode) and entry.name not in self.allowed:
-                        return f"the kernel put something other than a socket in its socket folder ({entry.name[:40]!r})"
+                        what = entry.name[:40]
+                        return f"the kernel put something other than a socket in its socket folder ({what!r})"
         finally:
             os.close(fd)
         return None
