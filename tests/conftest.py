@@ -27,6 +27,7 @@ LONGEST_FIRST = (
     "TestGrading_t3_normative",
     "tests/test_classgrade.py",
     "tests/test_grading_kernel_attacks.py",
+    "tests/test_grading_bounds.py",
     "TestGrading_t4_encoding",
     "TestGrading_t2_convolutions",
     "tests/test_grading_robustness.py",
