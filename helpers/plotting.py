@@ -239,6 +239,9 @@ def plot_worked_example(image, kernel, output, window: tuple[int, int] = (0, 0))
 def plot_sliding_window(image, kernel, output, positions: Sequence[tuple[int, int]]) -> Figure:
     """Frames of the window sliding over an image, with the output filled in so far.
 
+    Drawn as :func:`plot_worked_example` draws the same arrays (grey scale from light to dark
+    as values grow, every number written in), so the frames read as its continuation.
+
     Parameters
     ----------
     image : array-like, (H, W)
@@ -259,16 +262,23 @@ def plot_sliding_window(image, kernel, output, positions: Sequence[tuple[int, in
     image, kernel, output = (_to_numpy(a) for a in (image, kernel, output))
     kh, kw = kernel.shape
     n = len(positions)
-    fig, axes = plt.subplots(2, n, figsize=(2.2 * n, 4.2), squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 4.6), squeeze=False)
     order = np.arange(output.size).reshape(output.shape)
     for i, (row, col) in enumerate(positions):
         top, bottom = axes[0, i], axes[1, i]
-        top.imshow(image, cmap="gray")
+        top.imshow(image, cmap="Greys", vmin=image.min(), vmax=image.max() + 1e-9, alpha=0.35)
+        _annotate(top, image)
         top.add_patch(Rectangle((col - 0.5, row - 0.5), kw, kh, fill=False, edgecolor="tab:red", linewidth=2))
         top.set_title(f"window at ({row}, {col})")
-        partial = np.where(order <= order[row, col], output, np.nan)
-        bottom.imshow(partial, cmap="gray", vmin=np.nanmin(output), vmax=np.nanmax(output))
+        done = order <= order[row, col]
+        partial = np.where(done, output, np.nan)
+        bottom.imshow(partial, cmap="Greys", vmin=output.min(), vmax=output.max() + 1e-9, alpha=0.35)
+        for (r, c), value in np.ndenumerate(output):
+            if done[r, c]:
+                bottom.text(c, r, f"{value:g}", ha="center", va="center", fontsize=9)
         bottom.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="tab:red", linewidth=2))
+        bottom.set_xlim(-0.5, output.shape[1] - 0.5)
+        bottom.set_ylim(output.shape[0] - 0.5, -0.5)
         for ax in (top, bottom):
             ax.set_xticks([])
             ax.set_yticks([])
