@@ -34,7 +34,7 @@ from pathlib import Path
 from grading.hooks import SubmissionError, expected_notebooks, place_notebooks, valid_student_id
 from grading.tree import remove_tree
 
-from .config import course_config, db_url_of, ensure_tools_on_path
+from .config import DEFAULT_WORKER_MEMORY, course_config, db_url_of, ensure_tools_on_path
 from .worker import read_files, write_files
 
 LEDGER = "grading-ledger.json"
@@ -204,10 +204,15 @@ def _timestamp(folder: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[object]:
+def dask_client(
+    workers: int | None = None, scheduler: str | None = None, worker_memory: int = DEFAULT_WORKER_MEMORY
+) -> Iterator[object]:
     """A Dask client: on the cluster at ``scheduler``, else on a LocalCluster of ``workers`` processes.
 
-    Locally a task whose worker dies is tried on another worker once more, then reported.
+    Locally a task whose worker dies is tried on another worker once more, then reported. Each local
+    worker process is restarted by its Dask nanny when its resident memory passes 95% of
+    ``worker_memory`` bytes (0: no bound), so a submission that makes the grader's own process grow
+    costs at most its own grading; Dask neither spills nor pauses (the tasks hold no data to spill).
     """
     import dask
     from dask.distributed import Client, LocalCluster
@@ -216,14 +221,21 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         with Client(scheduler, timeout="30s") as client:
             yield client
         return
-    settings = {"distributed.scheduler.allowed-failures": 1, "distributed.admin.system-monitor.gil.enabled": False}
+    settings = {
+        "distributed.scheduler.allowed-failures": 1,
+        "distributed.admin.system-monitor.gil.enabled": False,
+        "distributed.worker.memory.target": False,
+        "distributed.worker.memory.spill": False,
+        "distributed.worker.memory.pause": False,
+        "distributed.worker.memory.terminate": 0.95,
+    }
     with dask.config.set(settings):
         cluster = LocalCluster(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
-            memory_limit=0,
+            memory_limit=worker_memory,
             silence_logs=logging.ERROR,
         )
         try:
@@ -242,6 +254,7 @@ def grade(
     db_url: str | None = None,
     force: bool = False,
     progress: bool | None = None,
+    worker_memory: int = DEFAULT_WORKER_MEMORY,
 ) -> list[Outcome]:
     """Grade every submission of ``assignment`` that is new, changed or not graded yet.
 
@@ -260,6 +273,8 @@ def grade(
         Grade again what was graded already.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
+    worker_memory : int
+        Bytes of resident memory each local grading process may use (see :func:`dask_client`); 0: no bound.
 
     Returns
     -------
@@ -310,14 +325,13 @@ def grade(
     from .worker import grade_submission
 
     started = time.monotonic()
-    with dask_client(workers, scheduler) as client:
-        shared = client.scatter(bundle, broadcast=True, hash=False)
+    with dask_client(workers, scheduler, worker_memory) as client:
         futures = {}
         for student, files, timestamp, fingerprint, notes in tasks:
             ledger.record(assignment, student, None)  # not graded until recorded again
             future = client.submit(
                 grade_submission,
-                shared,
+                bundle,  # by value, not scattered: a worker that dies takes no other task's input with it
                 digest,
                 student,
                 files,
@@ -342,7 +356,12 @@ def grade(
                     result = future.result()
                 except Exception as err:  # noqa: BLE001  (a dead worker or a crash is reported, the rest go on)
                     name = type(err).__name__
-                    why = "its grading worker died twice" if name == "KilledWorker" else f"{name}: {err}"[:300]
+                    why = (
+                        "its grading process died twice (a crash, or past its memory bound, course grade "
+                        "--worker-memory)"
+                        if name == "KilledWorker"
+                        else f"{name}: {err}"[:300]
+                    )
                     outcome.reason = f"not graded: {why}"
                 else:
                     if result["ok"]:

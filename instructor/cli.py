@@ -21,6 +21,8 @@ import os
 import sys
 from pathlib import Path
 
+from .config import DEFAULT_WORKER_MEMORY
+
 
 def _api(root: Path, db_url: str | None = None):
     from nbgrader.apps import NbGraderAPI
@@ -75,6 +77,7 @@ def cmd_grade(args) -> int:
             scheduler=args.scheduler,
             db_url=args.db,
             force=args.force,
+            worker_memory=args.worker_memory,
         )
     except (SubmissionError, FileNotFoundError) as err:
         print(f"course: {err}", file=sys.stderr)
@@ -131,6 +134,15 @@ def cmd_demo(args) -> int:
     return demo(Path(args.folder), sandbox=sandbox, workers=args.workers, only=args.assignments)
 
 
+def _bytes(text: str) -> int:
+    import re
+
+    match = re.fullmatch(r"(\d+)([KMG]?)(i?B)?", text.strip(), re.IGNORECASE)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (e.g. 4G, 512M)")
+    return int(match[1]) * 1024 ** " KMG".index(match[2].upper() or " ")
+
+
 def _workers(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -157,6 +169,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--workers", type=_workers, help=f"local grading processes (default: {os.cpu_count()}, the cores)")
     p.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786): grade on its workers")
+    p.add_argument(
+        "--worker-memory",
+        type=_bytes,
+        default=DEFAULT_WORKER_MEMORY,
+        help="resident memory of each local grading process, e.g. 4G (default); past it the process is restarted "
+        "and the submission it graded is tried once more, then reported (0: no bound)",
+    )
     p.add_argument("--zip", help="an LMS download (Canvas or Moodle zip) to import into submitted/ first")
     p.add_argument("--force", action="store_true", help="grade again what is graded already")
     p.add_argument("--release-feedback", action="store_true", help="hand feedback back through the exchange")

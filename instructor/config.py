@@ -12,6 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+#: Resident memory of one local `course grade` process, in bytes (its Dask nanny restarts it past 95% of this).
+DEFAULT_WORKER_MEMORY = 4 * 2**30
+
 
 def ensure_tools_on_path() -> None:
     """Put this interpreter's scripts folder first on PATH: nbgrader's gradebook runs ``alembic`` by name."""

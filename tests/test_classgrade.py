@@ -374,3 +374,22 @@ def test_a_late_submissions_feedback_and_gradebook_agree(tmp_path):
     ontime = (root / "feedback" / "ontime" / "t2" / "t2.html").read_text()
     assert "Late submission penalty (Score: -2.0)" in late and "Score: 0.0 / 2.0" in late
     assert "Late submission penalty" not in ontime and "Score: 2.0 / 2.0" in ontime
+
+
+def test_a_grading_process_over_its_memory_bound_is_reported_and_the_batch_completes(tmp_path):
+    """course grade --worker-memory: a grading process that grows past the bound is restarted by its Dask nanny;
+    its submission is tried once more, then reported as failed, and the batch completes (here every process passes
+    a 96 MiB bound as soon as it loads nbgrader)."""
+    from test_lms import SOURCE, _nbgrader, _submission
+
+    root = tmp_path / "memory"
+    (root / "source" / "t2").mkdir(parents=True)
+    nbformat.write(SOURCE, root / "source" / "t2" / "t2.ipynb")
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    _nbgrader(root, "generate_assignment", "t2", "--force")
+    folder = root / "submitted" / "alice" / "t2"
+    folder.mkdir(parents=True)
+    (folder / "t2.ipynb").write_text(_submission(root))
+    outcomes = classgrade.grade(root, "t2", workers=1, worker_memory=96 * 2**20)
+    assert [(o.student, o.status) for o in outcomes] == [("alice", "failed")], outcomes
+    assert "memory bound" in outcomes[0].reason, outcomes[0].reason
