@@ -49,3 +49,69 @@ def test_indexing_an_rdm_with_the_triu_index_tensor_is_told_so():
 
     message = _message("t3_normative", "test_correlate_rdms", correlate_rdms=correlate_rdms)
     assert "triu_indices" in message and "rows, cols" in message, message
+
+
+def _conv2d_by_hand(extra: int):
+    """A loop conv2d_by_hand whose output has ``extra`` more positions per side than it should."""
+
+    def conv2d_by_hand(image, kernel, padding=0, stride=1):
+        padded = torch.nn.functional.pad(image, (padding,) * 4)
+        k = kernel.shape[0]
+        size = [(n - k) // stride + 1 + extra for n in padded.shape]
+        out = torch.zeros(size)
+        for i in range(size[0]):
+            for j in range(size[1]):
+                out[i, j] = (padded[i * stride : i * stride + k, j * stride : j * stride + k] * kernel).sum()
+        return out
+
+    return conv2d_by_hand
+
+
+def test_an_output_one_short_is_told_to_add_one_not_to_pad():
+    """The student trial's padding mistake: the + 1 left out of the size, and the hint blamed the padding."""
+    message = _message("t2_convolutions", "test_conv2d_by_hand_padding", conv2d_by_hand=_conv2d_by_hand(-1))
+    assert "+ 1" in message and "short" in message, message
+
+
+def test_a_layer_with_a_bias_is_not_told_its_forward_is_wrong():
+    """A layer whose forward is right but whose bias was not zeroed: the forward test names the bias."""
+    from helpers.filters import filter_bank
+
+    class ConvolutionalLayer(torch.nn.Module):
+        def __init__(self, c_in=1, c_out=6, K=7, filters=None):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(c_in, c_out, K, padding=K // 2)
+            if filters is not None:
+                with torch.no_grad():
+                    self.conv.weight.copy_(torch.as_tensor(filters, dtype=torch.float32))
+
+        def forward(self, s):
+            return self.conv(s)
+
+    message = _message(
+        "t2_convolutions", "test_layer_forward", ConvolutionalLayer=ConvolutionalLayer, filter_bank=filter_bank
+    )
+    assert "bias is not zero" in message and "forward itself may be right" in message, message
+
+
+def test_a_two_dimensional_kernel_given_to_conv2d_gets_the_course_hint():
+    """B.2: F.conv2d with a (K, K) kernel raises PyTorch's error; the test says what shape it wants."""
+    import torch.nn.functional as F
+
+    def complex_cell_energy(stimuli, even, odd):
+        k = even.shape[-1]
+        return F.conv2d(stimuli, even, padding=k // 2) ** 2 + F.conv2d(stimuli, odd, padding=k // 2) ** 2
+
+    message = _message("t2_convolutions", "test_complex_cell_energy", complex_cell_energy=complex_cell_energy)
+    assert "even[None, None]" in message and "(C_out, C_in, K, K)" in message, message
+
+
+def test_an_accuracy_returned_as_a_tensor_passes_with_a_note(capsys):
+    """The text asks for a Python float; a 0-d tensor is accepted, and the test says so instead of staying silent."""
+
+    def accuracy(p, y):
+        return ((p > 0.5).float() == y).float().mean()
+
+    exec(_visible("t3_normative", "test_accuracy"), {"checks": checks, "np": np, "torch": torch, "accuracy": accuracy})  # noqa: S102
+    printed = capsys.readouterr().out
+    assert "Note: accuracy returned a Tensor" in printed and "Visible test passed." in printed

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from test_grading_attacks import XSS
 
-from instructor.notebooks import notebook_path, read, reference_submission
+from instructor.notebooks import notebook_path, read, reference_submission, solutions
 from instructor.scratch import Course
 
 from .conftest import TOKEN, Lab, shot
@@ -20,6 +20,17 @@ from .conftest import TOKEN, Lab, shot
 # one JupyterLab for the whole module: keep its tests on one xdist worker
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jupyterlab")]
 T2 = "t2_convolutions"
+# run by alice's kernel at autograde: outputs whose image size and HTML would run script where they are shown
+OUTPUT_XSS = """
+from IPython.display import display
+_png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+display(
+    {"image/png": _png, "text/html": "<img src=x onerror=window.__xss=3>"},
+    raw=True,
+    metadata={"image/png": {"width": '1 onerror="window.__xss=1"', "height": '1 onerror="window.__xss=2"'}},
+)
+display({"image/svg+xml": '<svg xmlns="http://www.w3.org/2000/svg" onload="window.__xss=4"></svg>'}, raw=True)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +38,12 @@ def lab(tmp_path_factory):
     """A course folder with a graded demo submission, served by JupyterLab."""
     base = tmp_path_factory.mktemp("lab")
     course = Course.create(base / "course", [T2], sandbox=False)
-    # alice's bonus written answer also tries to run script in the instructor's browser
-    course.submit("alice", T2, reference_submission(T2, {"think_b3_multiple_orientations": XSS}))
+    # alice's bonus written answer, and outputs of her code, also try to run script in the instructor's browser
+    attacks = {
+        "think_b3_multiple_orientations": XSS,
+        "conv_output_shape": solutions(T2)["conv_output_shape"] + OUTPUT_XSS,
+    }
+    course.submit("alice", T2, reference_submission(T2, attacks))
     graded = course.grade("alice", T2)
     assert graded.scores is not None, graded.problem
     done, todo = course.root / "student" / "done", course.root / "student" / "todo"
@@ -166,7 +181,8 @@ def test_formgrader_lists_assignments_and_stores_a_manual_grade(lab, page):
         page.wait_for_timeout(250)
     assert stored == 1.5
     shot(page, "instructor-graded")
-    # the answer's text shows, with no link to javascript:; its scripts and handlers never ran
+    # the answer's text shows, with no link to javascript:; its scripts and handlers never ran, nor those of
+    # her outputs (the image shows, with its size as numbers only)
     page.get_by_text("My answer").first.scroll_into_view_if_needed()
     hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
     assert not [h for h in hrefs if "__xss" in h], hrefs
