@@ -286,6 +286,47 @@ def plot_sliding_window(image, kernel, output, positions: Sequence[tuple[int, in
     return fig
 
 
+def plot_receptive_fields(stimulus, masks, titles: Sequence[str]) -> Figure:
+    """One panel per layer: the stimulus, with the receptive field of the layer's centre unit outlined.
+
+    Parameters
+    ----------
+    stimulus : array-like, (H, W)
+        The input image the fields are drawn on.
+    masks : sequence of array-like, each (H, W) bool
+        Input pixels in each layer's receptive field (e.g. from
+        :func:`helpers.receptive_fields.receptive_field_masks`).
+    titles : sequence of str
+        One title per panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Rectangle
+
+    stimulus = _to_numpy(stimulus)
+    masks = [_to_numpy(m).astype(bool) for m in masks]
+    fig, axes = plt.subplots(1, len(masks), figsize=(2.3 * len(masks), 2.7), squeeze=False)
+    for ax, mask, title in zip(axes[0], masks, titles, strict=True):
+        ax.imshow(stimulus, cmap="gray")
+        rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+        ax.add_patch(
+            Rectangle(
+                (cols.min() - 0.5, rows.min() - 0.5),
+                cols.max() - cols.min() + 1,
+                rows.max() - rows.min() + 1,
+                fill=False,
+                edgecolor="tab:red",
+                linewidth=2,
+            )
+        )
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
 def plot_phase_invariance(shifts, simple, energy) -> Figure:
     """Responses of a simple cell and of an energy-model complex cell as a grating shifts.
 
