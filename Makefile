@@ -43,7 +43,7 @@ release: setup
 
 ## course: the main job: regenerate the assignments, grade the demo submissions, report
 course: setup
-	$(BIN)/course demo
+	PYTHONPATH=tests $(BIN)/python -m harness.demo
 
 lint: setup
 	$(BIN)/ruff check .

@@ -29,12 +29,15 @@ from pathlib import Path
 
 import torch.nn.functional as F
 
-from grading import sandbox
-from helpers.filters import filter_bank
-from helpers.stimuli import gratings
-from instructor import classgrade
-from instructor.notebooks import RELEASE, notebook_path, read, reference_submission, solutions, with_answers
-from instructor.scratch import Course
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the source checkout's harness
+
+from harness.notebooks import RELEASE, notebook_path, read, reference_submission, solutions, with_answers  # noqa: E402
+from harness.scratch import Course  # noqa: E402
+
+from grading import sandbox  # noqa: E402
+from helpers.filters import filter_bank  # noqa: E402
+from helpers.stimuli import gratings  # noqa: E402
+from instructor import classgrade  # noqa: E402
 
 ASSIGNMENT = "t2_convolutions"
 

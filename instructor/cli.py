@@ -11,7 +11,8 @@ preprocessors and hooks)::
     course feedback t2_convolutions --release        # after manual grading: feedback, handed back
     course lms-export t2_convolutions --out lms/     # grades and feedback back to Canvas or Moodle
     course export --to grades.csv
-    course demo                           # `make course`: a scratch course with five demo students
+
+(``make course``, the demo course with five students, needs a source checkout: ``tests/harness/demo.py``.)
 """
 
 from __future__ import annotations
@@ -127,13 +128,6 @@ def cmd_lms_export(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> int:
-    from .demo import main as demo
-
-    sandbox = {"on": True, "off": False, "auto": None}[args.sandbox]
-    return demo(Path(args.folder), sandbox=sandbox, workers=args.workers, only=args.assignments)
-
-
 def _bytes(text: str) -> int:
     import re
 
@@ -204,12 +198,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--to", default="grades.csv")
     p.set_defaults(run=cmd_export)
 
-    p = sub.add_parser("demo", help="a scratch course with demo students, graded end to end (`make course`)")
-    p.add_argument("--folder", default="_course", help="the scratch course folder (replaced)")
-    p.add_argument("--sandbox", choices=["auto", "on", "off"], default="auto", help="grade in the sandbox")
-    p.add_argument("--workers", type=_workers)
-    p.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
-    p.set_defaults(run=cmd_demo)
     return top
 
 

@@ -85,7 +85,7 @@ def make_course(tmp_path_factory):
     Each call makes a fresh course folder (a copy of ``source/`` and the course's
     ``nbgrader_config.py``, assignments generated into its own gradebook).
     """
-    from instructor.scratch import Course
+    from harness.scratch import Course
 
     def make(assignments, **options):
         return Course.create(tmp_path_factory.mktemp("course"), list(assignments), **options)

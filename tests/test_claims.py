@@ -14,11 +14,11 @@ import published_files
 import pytest
 import torch
 import torch.nn.functional as F
+from harness.notebooks import ROOT
 
 from helpers.filters import filter_bank, gabor_orientations, quadrature_pair
 from helpers.stimuli import gratings
 from helpers.widgets import SLIDER_ANGLES, gabor_match, orientation_tuning
-from instructor.notebooks import ROOT
 
 PERIOD = 2 * np.pi * 28 * 0.1  # the default grating's period in pixels (sf = 1/28 per screen pixel, res = 0.1)
 SHIFTS = np.linspace(0, 2 * np.pi, 13)

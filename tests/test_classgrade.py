@@ -26,10 +26,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from harness.notebooks import notebook_path, read, reference_submission, solutions, with_answers
 
 from instructor import classgrade
 from instructor.cli import main as course_cli
-from instructor.notebooks import notebook_path, read, reference_submission, solutions, with_answers
 from variants import mistakes
 
 pytestmark = pytest.mark.slow

@@ -20,8 +20,7 @@ import re
 import nbformat
 import pytest
 from colab import as_colab_saves_it
-
-from instructor.notebooks import (
+from harness.notebooks import (
     RELEASE,
     SOURCE,
     assignments,
@@ -31,7 +30,8 @@ from instructor.notebooks import (
     read,
     reference_submission,
 )
-from instructor.scratch import Course
+from harness.scratch import Course
+
 from variants import CORRECT, MISTAKES, together
 
 pytestmark = pytest.mark.slow
@@ -200,10 +200,10 @@ DEMO = ["t2_convolutions"]
 
 
 def test_make_course_grades_the_demo_submissions(tmp_path, capsys):
-    """`course demo` prints the expected score table, and a broken file does not stop the others."""
-    from instructor.cli import main
+    """`make course` (harness.demo) prints the expected score table, and a broken file does not stop the others."""
+    from harness.demo import cli
 
-    assert main(["demo", "--folder", str(tmp_path / "course"), *DEMO]) == 0
+    assert cli(["--folder", str(tmp_path / "course"), *DEMO]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("student "))

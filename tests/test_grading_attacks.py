@@ -12,8 +12,7 @@ from html.parser import HTMLParser
 
 import nbformat
 import pytest
-
-from instructor.notebooks import (
+from harness.notebooks import (
     assignments,
     autograded_cells,
     grade_id,
@@ -23,7 +22,7 @@ from instructor.notebooks import (
     reference_submission,
     with_answers,
 )
-from instructor.scratch import Course
+from harness.scratch import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
+from harness.notebooks import autograded_cells, reference_submission, solutions
+from harness.scratch import BIN, Course, nbgrader_env
 from test_grading_kernel_attacks import _snapshot
 
 from grading import sandbox
-from instructor.notebooks import autograded_cells, reference_submission, solutions
-from instructor.scratch import BIN, Course, nbgrader_env
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"

@@ -18,11 +18,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from harness.notebooks import autograded_cells, notebook_path, read, reference_submission, with_answers
+from harness.scratch import Course
 from test_grading_attacks import JUNK  # wrong answers of the right types for every exercise
 
 from grading import sandbox
-from instructor.notebooks import autograded_cells, notebook_path, read, reference_submission, with_answers
-from instructor.scratch import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"

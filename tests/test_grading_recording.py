@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import published_files
 import pytest
+from harness.notebooks import autograded_cells, reference_submission
 
 from instructor import classgrade
-from instructor.notebooks import autograded_cells, reference_submission
 
 pytestmark = pytest.mark.slow
 DATA_ASSIGNMENTS = ["t1_decoding", "t3_normative", "t4_encoding"]  # the assignments that load V1 data

@@ -7,8 +7,7 @@ class is: one that stops its kernel must not cost the others anything.
 from __future__ import annotations
 
 import pytest
-
-from instructor.notebooks import (
+from harness.notebooks import (
     autograded_cells,
     is_solution,
     notebook_path,
@@ -17,7 +16,7 @@ from instructor.notebooks import (
     solutions,
     with_answers,
 )
-from instructor.scratch import Course
+from harness.scratch import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"

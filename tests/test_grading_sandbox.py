@@ -15,10 +15,10 @@ import socket
 import threading
 
 import pytest
+from harness.notebooks import ROOT, autograded_cells, notebook_path, read, solutions, with_answers
+from harness.scratch import Course
 
 from grading import sandbox
-from instructor.notebooks import ROOT, autograded_cells, notebook_path, read, solutions, with_answers
-from instructor.scratch import Course
 
 pytestmark = pytest.mark.slow
 T2 = "t2_convolutions"
@@ -138,7 +138,7 @@ def test_student_code_memory_is_bounded(probed):
 
 
 def test_unsandboxed_grading_is_announced_loudly():
-    from instructor.demo import sandbox_banner
+    from harness.demo import sandbox_banner
 
     assert "NOT sandboxed" in sandbox_banner(False) and "WARNING" in sandbox_banner(False)
     assert "sandbox" in sandbox_banner(True) and "WARNING" not in sandbox_banner(True)

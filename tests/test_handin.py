@@ -58,7 +58,7 @@ def _bound(source: str) -> set[str]:
 def test_every_assignment_ends_with_a_hand_in_cell_for_its_coded_exercises():
     """The last cell reports on its own assignment, naming no answer (the static checks would read it), and
     helpers.handin lists, for every solution cell, names that cell defines, and no other names."""
-    from instructor.notebooks import SOURCE, assignments, notebook_path, read
+    from harness.notebooks import SOURCE, assignments, notebook_path, read
 
     assert sorted(handin.EXERCISES) == assignments()
     for assignment in assignments():

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from harness.notebooks import SOURCE, grade_id, notebook_path, read
 
 from helpers import checks
-from instructor.notebooks import SOURCE, grade_id, notebook_path, read
 
 
 def _visible(assignment: str, cell_id: str) -> str:

@@ -14,6 +14,7 @@ import copy
 
 import nbformat
 import pytest
+from harness.notebooks import grade_id, is_test, notebook_path, read
 from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.filters import markdown2html
 from test_grading_attacks import (
@@ -29,7 +30,6 @@ from test_grading_attacks import (
 from traitlets.utils.importstring import import_item
 
 from grading.preprocessors import renders_safely, sanitized_markdown
-from instructor.notebooks import grade_id, is_test, notebook_path, read
 
 
 @pytest.fixture(scope="module")

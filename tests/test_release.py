@@ -6,10 +6,10 @@ import sys
 
 import nbformat
 import pytest
+from harness.notebooks import RELEASE, assignments, notebook_path, read
 from nbconvert.exporters.exporter import ResourcesDict
 from traitlets.config import Config
 
-from instructor.notebooks import RELEASE, assignments, notebook_path, read
 from instructor.release import MARKER, StudentSetup
 
 
@@ -113,8 +113,9 @@ def test_every_release_notebook_installs_helpers_before_its_setup_cell(assignmen
 def test_the_reference_answers_pass_the_static_checks_with_every_cell_the_release_adds():
     """T2's no-library rule reads the whole notebook's cells: the release's own cells (install, hand-in) must
     not make a correct answer fail it (they once did: `handin` read as a name from another cell)."""
+    from harness.notebooks import reference_submission
+
     from helpers import checks
-    from instructor.notebooks import reference_submission
 
     cells = [c.source for c in reference_submission("t2_convolutions").cells if c.cell_type == "code"]
     assert checks.convolution_routines_used(checks.definition_source(cells, "conv2d_by_hand")) == []

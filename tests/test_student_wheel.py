@@ -16,8 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from instructor.notebooks import ROOT, assignments, reference_submission
+from harness.notebooks import ROOT, assignments, reference_submission
 
 pytestmark = pytest.mark.slow
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from harness.notebooks import assignments, autograded_cells, solutions
 
-from instructor.notebooks import assignments, autograded_cells, solutions
 from variants import CORRECT, MISTAKES, Variant, VariantDrift, together
 
 

@@ -10,10 +10,9 @@ import urllib.request
 
 import nbformat
 import pytest
+from harness.notebooks import notebook_path, read, reference_submission, solutions
+from harness.scratch import Course
 from test_grading_attacks import XSS
-
-from instructor.notebooks import notebook_path, read, reference_submission, solutions
-from instructor.scratch import Course
 
 from .conftest import TOKEN, Lab, shot
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from instructor.notebooks import assignments, solutions
+from harness.notebooks import assignments, solutions
 
 WHOLE = "<the whole solution cell>"
 

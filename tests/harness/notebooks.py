@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # tests/harness/ -> the repository
 SOURCE = ROOT / "source"
 RELEASE = ROOT / "release"
 

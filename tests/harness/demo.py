@@ -1,4 +1,5 @@
-"""`course demo` (`make course`): regenerate the assignments, grade demo submissions, report.
+"""`make course` (``python -m harness.demo`` with ``tests/`` on ``sys.path``): regenerate the assignments, grade
+demo submissions, report.
 
 Steps, each printed as it happens:
 
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import classgrade
+from instructor import classgrade
+
 from .notebooks import (
     ROOT,
     assignments,
@@ -147,5 +149,19 @@ def main(
     return 0
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """``python -m harness.demo [--folder F] [--sandbox auto|on|off] [--workers N] [assignment ...]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="make course", description="a scratch course with demo students, graded")
+    parser.add_argument("--folder", default=str(SCRATCH), help="the scratch course folder (replaced)")
+    parser.add_argument("--sandbox", choices=["auto", "on", "off"], default="auto", help="grade in the sandbox")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+    args = parser.parse_args(argv)
+    sandbox = {"on": True, "off": False, "auto": None}[args.sandbox]
+    return main(Path(args.folder), sandbox=sandbox, workers=args.workers, only=args.assignments)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())
