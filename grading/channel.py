@@ -66,11 +66,12 @@ class MessageBudget:
         raise BudgetExceeded(self.exceeded)
 
 
-def bounded_context(max_frame_bytes: int, receive_queue: int = 100) -> zmq.asyncio.Context:
-    """A ZeroMQ context whose sockets refuse frames over ``max_frame_bytes`` and queue few messages.
+def bounded_context(max_frame_bytes: int, receive_queue: int = 1000) -> zmq.asyncio.Context:
+    """A ZeroMQ context whose sockets refuse frames over ``max_frame_bytes``.
 
     ``MAXMSGSIZE`` is checked by ZeroMQ on each frame's length before the frame is read;
-    ``RCVHWM`` bounds how many messages wait unread.
+    ``RCVHWM`` bounds how many messages wait unread (ZeroMQ's default, 1000: fewer could drop an
+    honest notebook's burst of outputs, and with it the kernel's "idle" message).
     """
     import zmq.asyncio
 

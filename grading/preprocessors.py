@@ -338,15 +338,16 @@ class TrustedExecute(Execute):
     ).tag(config=True)
 
     max_frame_bytes = Integer(
-        80 * 2**20,
+        20 * 2**20,
         help="Largest frame of a kernel message, in bytes: ZeroMQ drops a connection that announces a larger "
         "one before reading it (MAXMSGSIZE). Keep it above max_reply_bytes.",
     ).tag(config=True)
 
     max_reply_bytes = Integer(
-        64 * 2**20,
+        16 * 2**20,
         help="Largest answer, in bytes, the student's kernel may give to one request of a test (the values a "
-        "test reads: arrays, tensors, module states). A larger answer fails that test.",
+        "test reads: arrays, tensors, module states; the day's largest reference answer is about 0.5 MB). A "
+        "larger answer fails that test.",
     ).tag(config=True)
 
     max_requests = Integer(

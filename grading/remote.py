@@ -152,7 +152,7 @@ class Limits:
         ``time.monotonic()`` past which no request starts (the notebook's deadline).
     """
 
-    max_reply_bytes: int = 64 * 2**20
+    max_reply_bytes: int = 16 * 2**20
     max_requests: int = 2000
     max_seconds: float = 600.0
     deadline: float = float("inf")
