@@ -116,8 +116,8 @@ def plot_kernels(kernels, titles: Sequence[str] | None = None) -> Figure:
         image = ax.imshow(values[i], cmap="bwr", vmin=-limit, vmax=limit)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(titles[i] if titles else f"channel {i}")
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
+        ax.set_title(titles[i] if titles else f"channel {i}", fontsize=8 if titles else None)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="weight")
     return fig
 
 
@@ -166,7 +166,9 @@ def plot_activations(stimuli, activations, row_titles: Sequence[str] | None = No
     return fig
 
 
-def plot_training_curve(losses, test_losses=None, ylabel: str = "loss") -> Figure:
+def plot_training_curve(
+    losses, test_losses=None, ylabel: str = "loss", xlabel: str = "epoch (one full-batch step)"
+) -> Figure:
     """Loss (or error) per training step or epoch.
 
     Parameters
@@ -175,7 +177,8 @@ def plot_training_curve(losses, test_losses=None, ylabel: str = "loss") -> Figur
         Training values, one per step.
     test_losses : sequence of float, optional
         Test values on the same steps.
-    ylabel : str
+    ylabel, xlabel : str
+        Axis labels (the course's training loops take one full-batch step per epoch).
 
     Returns
     -------
@@ -186,7 +189,7 @@ def plot_training_curve(losses, test_losses=None, ylabel: str = "loss") -> Figur
     if test_losses is not None:
         ax.plot(np.asarray(test_losses, dtype=float), label="test")
         ax.legend()
-    ax.set_xlabel("iteration")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return fig
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import socket
 
@@ -33,6 +34,8 @@ def _pair(max_frame_bytes: int):
 
 
 def _receive_all(pull, budget, count, timeout=5.0):
+    """Receive up to ``count`` messages on an event loop of its own (in a thread: the test's may be running)."""
+
     async def go():
         got = []
         for _ in range(count):
@@ -41,7 +44,8 @@ def _receive_all(pull, budget, count, timeout=5.0):
             got.append(await receive_counted(pull, budget))
         return got
 
-    return asyncio.run(go())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 def test_every_frame_is_counted_and_reading_stops_at_the_budget():

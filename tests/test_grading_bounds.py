@@ -11,6 +11,7 @@ grading process's peak memory stays within a stated margin of an honest submissi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -104,11 +105,14 @@ def _reference_with(attack: str) -> object:
 
 
 def _autograde_measured(course: Course, student: str) -> tuple[subprocess.CompletedProcess, int]:
-    """Plain ``nbgrader autograde`` of one student, and the grading process's peak resident memory (bytes)."""
+    """Plain ``nbgrader autograde`` of one student, and the grading process's peak resident memory (bytes).
+
+    Its temporary folders (the kernel's scratch folder among them) go to :func:`_temp`, the test's own.
+    """
     proc = subprocess.Popen(
         [str(BIN / "nbgrader"), "autograde", T2, "--student", student, "--force"],
         cwd=course.root,
-        env=nbgrader_env(course.env),
+        env={**nbgrader_env(course.env), "TMPDIR": str(_temp())},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -132,8 +136,27 @@ def _autograde_measured(course: Course, student: str) -> tuple[subprocess.Comple
     return subprocess.CompletedProcess(proc.args, proc.returncode, output.decode(errors="replace")), peak[0]
 
 
+_TEMP: list[Path] = []
+
+
+def _temp() -> Path:
+    """This module's temporary folder for the graders it starts: short (IPC socket paths are limited to 107
+    characters) and its own (other test workers' kernels make scratch folders in the system's at the same time)."""
+    if not _TEMP:
+        _TEMP.append(Path(tempfile.mkdtemp(prefix="cb-", dir="/tmp")))
+    return _TEMP[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_own_temp():
+    yield
+    for folder in _TEMP:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _scratch_folders() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("course-kernel-*")}
+    """The kernels' scratch folders in this module's temporary folder."""
+    return {p.name for p in _temp().glob("course-kernel-*")}
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +221,7 @@ def test_the_notebook_deadline_interrupts_a_test_that_waits(tmp_path):
     assert "ran longer than 20 s" in text
 
 
-def test_course_grade_completes_a_batch_of_attacks(course, tmp_path):
+def test_course_grade_completes_a_batch_of_attacks(course, tmp_path, monkeypatch):
     """The same attacks, a submission folder deeper than PATH_MAX and an honest student, in one course grade."""
     from instructor import classgrade
 
@@ -214,6 +237,7 @@ def test_course_grade_completes_a_batch_of_attacks(course, tmp_path):
         os.close(previous)
     os.close(fd)
     scratch = _scratch_folders()
+    monkeypatch.setenv("TMPDIR", str(_temp()))  # the workers' temporary folders: this module's
     outcomes = {o.student: o for o in classgrade.grade(batch.root, T2, workers=2)}
     assert outcomes["honest"].status == "graded" and sum(batch.test_scores("honest", T2).values()) == course.full
     assert outcomes["deep-tree"].status == "failed" and "deeper than" in outcomes["deep-tree"].reason
