@@ -28,6 +28,9 @@ import zmq
 
 #: Frames one Jupyter message may have: identities, delimiter, signature, four dicts and a few buffers.
 MAX_PARTS = 64
+#: Bytes charged for each JSON container ({ or [) in a frame, on top of the frame's length: decoded, a small
+#: container costs a Python dict or list (and nbformat's NotebookNode) far larger than its two bytes on the wire.
+CONTAINER_BYTES = 128
 
 
 class BudgetExceeded(RuntimeError):
@@ -89,7 +92,7 @@ async def receive_counted(socket, budget: MessageBudget) -> list:
     frames = []
     while True:
         frame = await socket.recv(copy=False)
-        budget.charge(len(frame))
+        budget.charge(len(frame) + CONTAINER_BYTES * _containers(frame))
         frames.append(frame)
         if not frame.more:
             return frames
@@ -97,9 +100,22 @@ async def receive_counted(socket, budget: MessageBudget) -> list:
             budget.fail(f"the kernel sent a message of more than {MAX_PARTS} parts")
 
 
+def _containers(frame) -> int:
+    """How many JSON objects and arrays a frame could decode to (its ``{`` and ``[`` bytes), without copying it."""
+    import numpy as np
+
+    data = np.frombuffer(frame.buffer, dtype=np.uint8)
+    return int(np.count_nonzero(data == ord("{")) + np.count_nonzero(data == ord("[")))
+
+
 def bound_channels(client, budget: MessageBudget) -> None:
-    """Make every channel of a started asyncio kernel client receive through :func:`receive_counted`."""
-    for name in ("shell_channel", "iopub_channel", "stdin_channel", "control_channel"):
+    """Make every channel of a started asyncio kernel client receive through :func:`receive_counted`.
+
+    Start only the channels the grader reads (``start_channels(stdin=False, hb=False, control=False)``):
+    ZeroMQ queues what arrives on a socket nobody reads, uncounted.
+    """
+    # only these two: reading a client's other channel attributes would create and connect their sockets
+    for name in ("shell_channel", "iopub_channel"):
         channel = getattr(client, name, None)
         if channel is None or getattr(channel, "socket", None) is None:
             continue
@@ -112,13 +128,26 @@ def bound_channels(client, budget: MessageBudget) -> None:
         channel._recv = _recv
 
 
+def resident_bytes() -> int:
+    """This process's resident memory, in bytes (Linux ``/proc/self/statm``; 0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class SocketFolderWatch:
     """Watch a kernel's IPC socket folder; call ``on_breach(reason)`` once if it holds anything but sockets.
 
+    It also watches the grader's own resident memory (``max_growth`` bytes above what it was when the
+    watch was made; 0: not watched): what the kernel sends is queued by ZeroMQ's I/O thread before any
+    counting, and a message whose last frame never comes is never handed to the grader at all.
+
     Parameters
     ----------
-    folder : Path
-        The folder (flat: sockets only; nothing in it is ever followed or descended into).
+    folder : Path or None
+        The folder (flat: sockets only; nothing in it is ever followed or descended into); None: memory only.
     max_entries : int
         Most entries allowed (a kernel binds five sockets).
     max_bytes : int
@@ -129,6 +158,8 @@ class SocketFolderWatch:
         Names that may be there without being sockets (the connection file, when it lives there).
     interval : float
         Seconds between two looks.
+    max_growth : int
+        Most bytes the grader's resident memory may grow by while the kernel runs (0: not watched).
     """
 
     def __init__(
@@ -140,9 +171,13 @@ class SocketFolderWatch:
         on_breach: Callable[[str], None],
         allowed: frozenset[str] = frozenset(),
         interval: float = 0.1,
+        max_growth: int = 0,
     ):
-        self.folder, self.max_entries, self.max_bytes = Path(folder), max_entries, max_bytes
+        self.folder = None if folder is None else Path(folder)
+        self.max_entries, self.max_bytes = max_entries, max_bytes
         self.on_breach, self.allowed, self.interval = on_breach, allowed, interval
+        # the grader's own memory: ZeroMQ's I/O thread queues what the kernel sends before anything counts it
+        self.max_growth, self.baseline = max_growth, resident_bytes()
         self.breach: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="course-socket-watch", daemon=True)
@@ -157,7 +192,11 @@ class SocketFolderWatch:
             self._thread.join(timeout=5)
 
     def check(self) -> str | None:
-        """Why the folder breaks the rules now, or None."""
+        """Why the folder (or the grader's memory) breaks the rules now, or None."""
+        if self.max_growth and self.baseline and resident_bytes() - self.baseline > self.max_growth:
+            return f"the grader's memory grew by more than {self.max_growth >> 20} MiB while the kernel ran"
+        if self.folder is None:
+            return None
         try:
             fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:

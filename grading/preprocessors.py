@@ -27,6 +27,7 @@ from html import unescape as html_unescape
 from pathlib import Path
 
 import nbformat
+import zmq
 from nbclient.util import run_sync
 from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors import CellExecutionError
@@ -356,6 +357,14 @@ class TrustedExecute(Execute):
         "cannot keep the grader busy).",
     ).tag(config=True)
 
+    max_grader_growth_bytes = Integer(
+        2 * 2**30,
+        help="Bytes the grading process's own resident memory may grow by while one notebook's kernel runs. "
+        "ZeroMQ's I/O thread queues what the kernel sends before the message budget counts it (and never hands "
+        "over a message whose last frame does not come); the grader looks ten times a second and past this kills "
+        "the kernel, which frees the queue. 0: not watched.",
+    ).tag(config=True)
+
     max_test_seconds = Integer(
         600,
         help="Seconds one test cell's requests may take together; the notebook's deadline (max_notebook_seconds) "
@@ -369,6 +378,7 @@ class TrustedExecute(Execute):
         self._scratch = scratch
         self._overflow = None
         self._watch = None
+        self._context = None
         self._budget = MessageBudget(self.max_kernel_bytes, self._stop_kernel)
         # the notebook's deadline interrupts whatever runs: a cell, a test's requests, a kernel that hangs
         self._deadline = time.monotonic() + self.max_notebook_seconds
@@ -386,6 +396,10 @@ class TrustedExecute(Execute):
             timer.cancel()
             if self._watch is not None:
                 self._watch.stop()
+            if self._context is not None:
+                self._context.destroy(linger=0)  # its I/O threads and sockets, now
+            if getattr(self, "_setup", None) is not None:
+                self._setup.join(timeout=60)  # the instructor's setup, run here, ends with its notebook
             try:
                 remove_tree(scratch)  # by descriptor, whatever depth; never follows a link a kernel left
             except OSError as err:
@@ -399,6 +413,9 @@ class TrustedExecute(Execute):
         if not self.allow_unsandboxed:
             self.kernel_name = self.sandbox_kernel  # set here: nbconvert re-reads the configuration before
         km = super().create_kernel_manager()
+        # the manager's own control socket only sends (shutdown, interrupt): let it take in next to nothing
+        km.context.setsockopt(zmq.MAXMSGSIZE, 2**16)
+        km.context.setsockopt(zmq.RCVHWM, 1)
         if self.kernel_name == self.sandbox_kernel:
             (self._scratch / "ipc").mkdir(exist_ok=True)
             km.transport = "ipc"
@@ -413,14 +430,15 @@ class TrustedExecute(Execute):
         kwargs.setdefault("env", env)
         kwargs["cwd"] = str(self._scratch)
         await super().async_start_new_kernel(**kwargs)
-        if self.kernel_name == self.sandbox_kernel:
-            self._watch = SocketFolderWatch(
-                self._scratch / "ipc",
-                max_entries=self.max_socket_entries,
-                max_bytes=self.max_socket_folder_bytes,
-                on_breach=self._stop_kernel,
-                allowed=frozenset({os.path.basename(self.km.connection_file)}),
-            ).start()
+        # the socket folder (sandboxed kernels only) and the grader's own memory, ten times a second
+        self._watch = SocketFolderWatch(
+            self._scratch / "ipc" if self.kernel_name == self.sandbox_kernel else None,
+            max_entries=self.max_socket_entries,
+            max_bytes=self.max_socket_folder_bytes,
+            on_breach=self._stop_kernel,
+            allowed=frozenset({os.path.basename(self.km.connection_file)}),
+            max_growth=self.max_grader_growth_bytes,
+        ).start()
         # while the kernel starts and runs the first cells, run the setup cell here (imports, data)
         self._setup = threading.Thread(target=self._make_runner, name="course-test-setup", daemon=True)
         self._setup.start()
@@ -431,9 +449,11 @@ class TrustedExecute(Execute):
         """nbclient's client, except that every channel counts what it receives (:mod:`grading.channel`)."""
         from nbclient.util import ensure_async, run_hook
 
-        self.kc = self.km.client(context=bounded_context(self.max_frame_bytes))
+        self._context = bounded_context(self.max_frame_bytes)
+        self.kc = self.km.client(context=self._context)
         try:
-            await ensure_async(self.kc.start_channels())
+            # only the channels the grader reads: ZeroMQ would queue what arrives on the others, uncounted
+            await ensure_async(self.kc.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False))
             bound_channels(self.kc, self._budget)
             await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
         except Exception:
@@ -636,20 +656,24 @@ def _keep_valid(nb) -> None:
 
 
 def _size(value) -> int:
-    """About how many bytes a message's content holds (its strings, at any depth), without copying it."""
+    """About how many bytes a message's content takes in memory, without copying it.
+
+    Strings count their length; every dict, list, key and other value also counts 64 bytes, about what
+    it costs decoded (so a list of a million empty dicts is not "small").
+    """
     total, todo = 0, [value]
     while todo:
         item = todo.pop()
         if isinstance(item, str | bytes):
-            total += len(item)
+            total += len(item) + 64
         elif isinstance(item, dict):
-            total += sum(len(str(k)) for k in item)
+            total += 64 + sum(len(str(k)) + 64 for k in item)
             todo += item.values()
         elif isinstance(item, list | tuple):
-            total += 8
+            total += 64
             todo += item
         else:
-            total += 8
+            total += 64
     return total
 
 

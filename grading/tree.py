@@ -181,29 +181,44 @@ def _open_listable(parent: int, name: str) -> int:
 
 
 def _empty(top: int) -> None:
-    """Empty the open folder ``top``: files unlinked, each subfolder flattened into ``top`` then removed."""
+    """Empty the open folder ``top``: files unlinked, each subfolder flattened into ``top`` then removed.
+
+    An entry that vanishes meanwhile counts as removed.
+    """
     while True:
         with os.scandir(top) as entries:
             batch = [entry.name for _, entry in zip(range(4096), entries, strict=False)]
         if not batch:
             return
         for name in batch:
-            info = os.stat(name, dir_fd=top, follow_symlinks=False)
-            if not stat.S_ISDIR(info.st_mode):
-                os.unlink(name, dir_fd=top)
-                continue
-            folder = _open_listable(top, name)
             try:
-                while True:
-                    with os.scandir(folder) as entries:
-                        inner = [entry.name for _, entry in zip(range(4096), entries, strict=False)]
-                    if not inner:
-                        break
-                    for child in inner:
-                        if stat.S_ISDIR(os.stat(child, dir_fd=folder, follow_symlinks=False).st_mode):
-                            os.rename(child, f".rm-{secrets.token_hex(8)}", src_dir_fd=folder, dst_dir_fd=top)
-                        else:
-                            os.unlink(child, dir_fd=folder)
-            finally:
-                os.close(folder)
-            os.rmdir(name, dir_fd=top)
+                _remove_entry(top, name)
+            except FileNotFoundError:
+                continue
+
+
+def _remove_entry(top: int, name: str) -> None:
+    info = os.stat(name, dir_fd=top, follow_symlinks=False)
+    if not stat.S_ISDIR(info.st_mode):
+        os.unlink(name, dir_fd=top)
+        return
+    folder = _open_listable(top, name)
+    try:
+        while True:
+            with os.scandir(folder) as entries:
+                inner = [entry.name for _, entry in zip(range(4096), entries, strict=False)]
+            if not inner:
+                break
+            for child in inner:
+                try:
+                    if stat.S_ISDIR(os.stat(child, dir_fd=folder, follow_symlinks=False).st_mode):
+                        # moving a folder to another parent rewrites its "..": it needs its owner's rights
+                        os.close(_open_listable(folder, child))
+                        os.rename(child, f".rm-{secrets.token_hex(8)}", src_dir_fd=folder, dst_dir_fd=top)
+                    else:
+                        os.unlink(child, dir_fd=folder)
+                except FileNotFoundError:
+                    continue
+    finally:
+        os.close(folder)
+    os.rmdir(name, dir_fd=top)

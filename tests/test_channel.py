@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import os
 import socket
+from pathlib import Path
 
 import pytest
 import zmq
@@ -144,3 +145,62 @@ def test_the_watch_calls_once_from_its_thread(tmp_path):
     watch._thread.join(timeout=5)
     assert len(breaches) == 1 and watch.breach == breaches[0]
     watch.stop()
+
+
+def test_json_containers_are_charged_what_they_cost_decoded():
+    """Each { or [ of a frame costs CONTAINER_BYTES on top of its length (a decoded dict is far larger)."""
+    from grading.channel import CONTAINER_BYTES
+
+    receiving, pull, sending, push = _pair(2**20)
+    budget = MessageBudget(2**30, lambda reason: None)
+    try:
+        push.send_multipart([b"[" + b"{}," * 1000 + b"{}]"])
+        _receive_all(pull, budget, 1)
+        assert budget.used >= 1002 * CONTAINER_BYTES
+    finally:
+        pull.close()
+        push.close()
+        sending.term()
+        receiving.term()
+
+
+def test_the_watch_stops_the_kernel_when_the_graders_memory_grows():
+    """What ZeroMQ queues before anything counts it shows in the grader's own memory, which the watch bounds."""
+    watch, _ = _watch(None, max_growth=64 * 2**20)
+    assert watch.check() is None
+    ballast = bytearray(256 * 2**20)  # touched pages: resident
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    assert "memory grew" in (watch.check() or "")
+    del ballast
+
+
+def test_remove_tree_restores_rights_as_a_user_other_than_root():
+    """For a grader that is not root, a folder without write or list rights deep in the tree is still removed."""
+    import shutil
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run as another user")
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="tree-", dir="/tmp"))  # pytest's own folders are root's alone
+    base.chmod(0o777)
+    script = (
+        "import os, sys; sys.path.insert(0, sys.argv[2]); from grading.tree import remove_tree; "
+        "root = sys.argv[1] + '/tree'; os.makedirs(root + '/a/b/c'); open(root + '/a/b/c/f', 'w').close(); "
+        "os.chmod(root + '/a/b/c', 0o500); os.chmod(root + '/a/b', 0o555); os.chmod(root + '/a', 0); "
+        "remove_tree(root); print('gone' if not os.path.exists(root) else 'left')"
+    )
+    repo = str(Path(__file__).resolve().parents[1])
+    user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    try:
+        run = subprocess.run(
+            [*user, sys.executable, "-c", script, str(base), repo], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    if "Permission denied" in run.stderr and "grading" not in run.stderr:
+        pytest.skip(f"the other user cannot run this Python: {run.stderr[-200:]}")
+    assert run.stdout.strip() == "gone", run.stderr[-2000:]

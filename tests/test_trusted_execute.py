@@ -94,3 +94,10 @@ def test_comm_traffic_is_never_stored():
     for _ in range(50):
         executor.handle_comm_msg(outs, _message("comm_msg", state), 0)
     assert executor.widget_state == {} and outs == [] and executor.store_widget_state is False
+
+
+def test_containers_count_what_they_cost_decoded():
+    """A list of a million empty dicts is a few MB on the wire and hundreds of MB decoded: it is not 'small'."""
+    from grading.preprocessors import _size
+
+    assert _size({"metadata": {"k": [{}] * 1_000_000}}) >= 64 * 1_000_000
