@@ -634,11 +634,11 @@ def install(
     return folder
 
 
-def _size(text: str) -> int:
+def parse_size(text: str) -> int:
     """A byte count: an integer, optionally with a binary suffix K, M or G (``512M``)."""
     match = re.fullmatch(r"(\d+)([KMG]?)(i?B)?", text.strip(), re.IGNORECASE)
     if not match:
-        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (e.g. 4G, 512M)")
     return int(match[1]) * 1024 ** " KMG".index(match[2].upper() or " ")
 
 
@@ -651,11 +651,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--install", action="store_true", help="write the kernelspec and exit")
     parser.add_argument("--prefix", default=sys.prefix, help="with --install: prefix (default: the venv)")
     parser.add_argument("--name", default=KERNEL_NAME, help="with --install: kernel name")
-    parser.add_argument("--memory", type=_size, default=None, help="memory of the whole kernel (default 8G)")
-    parser.add_argument("--address-space", type=_size, default=None, help="per process (default 8G)")
-    parser.add_argument("--file-size", type=_size, default=None, help="largest file written (default 256M)")
+    parser.add_argument("--memory", type=parse_size, default=None, help="memory of the whole kernel (default 8G)")
+    parser.add_argument("--address-space", type=parse_size, default=None, help="per process (default 8G)")
+    parser.add_argument("--file-size", type=parse_size, default=None, help="largest file written (default 256M)")
     parser.add_argument("--pids", type=int, default=None, help="processes and threads (default 512)")
-    parser.add_argument("--scratch-size", type=_size, default=None, help="size of the /tmp tmpfs (default 1G)")
+    parser.add_argument("--scratch-size", type=parse_size, default=None, help="size of the /tmp tmpfs (default 1G)")
     parser.add_argument("--open-files", type=int, default=None, help="open files per process (default 1024)")
     return parser
 

@@ -180,16 +180,18 @@ def _open_listable(parent: int, name: str) -> int:
         os.close(handle)
 
 
+def _some_names(folder: int, most: int = 4096) -> list[str]:
+    """Up to ``most`` names in the open folder (listed again after each batch is removed: no stale listing)."""
+    with os.scandir(folder) as entries:
+        return [entry.name for _, entry in zip(range(most), entries, strict=False)]
+
+
 def _empty(top: int) -> None:
     """Empty the open folder ``top``: files unlinked, each subfolder flattened into ``top`` then removed.
 
     An entry that vanishes meanwhile counts as removed.
     """
-    while True:
-        with os.scandir(top) as entries:
-            batch = [entry.name for _, entry in zip(range(4096), entries, strict=False)]
-        if not batch:
-            return
+    while batch := _some_names(top):
         for name in batch:
             try:
                 _remove_entry(top, name)
@@ -204,11 +206,7 @@ def _remove_entry(top: int, name: str) -> None:
         return
     folder = _open_listable(top, name)
     try:
-        while True:
-            with os.scandir(folder) as entries:
-                inner = [entry.name for _, entry in zip(range(4096), entries, strict=False)]
-            if not inner:
-                break
+        while inner := _some_names(folder):
             for child in inner:
                 try:
                     if stat.S_ISDIR(os.stat(child, dir_fd=folder, follow_symlinks=False).st_mode):

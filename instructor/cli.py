@@ -22,6 +22,8 @@ import os
 import sys
 from pathlib import Path
 
+from grading.sandbox import parse_size
+
 from .config import DEFAULT_WORKER_MEMORY
 
 
@@ -128,15 +130,6 @@ def cmd_lms_export(args) -> int:
     return 0
 
 
-def _bytes(text: str) -> int:
-    import re
-
-    match = re.fullmatch(r"(\d+)([KMG]?)(i?B)?", text.strip(), re.IGNORECASE)
-    if not match:
-        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (e.g. 4G, 512M)")
-    return int(match[1]) * 1024 ** " KMG".index(match[2].upper() or " ")
-
-
 def _workers(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -165,7 +158,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786): grade on its workers")
     p.add_argument(
         "--worker-memory",
-        type=_bytes,
+        type=parse_size,
         default=DEFAULT_WORKER_MEMORY,
         help="resident memory of each local grading process, e.g. 4G (default); past it the process is restarted "
         "and the submission it graded is tried once more, then reported (0: no bound)",
