@@ -2,8 +2,8 @@
 
 Two guards, each independent of nbclient's bookkeeping and tested in process:
 
-* :class:`MessageBudget` and :func:`bound_channels`: every frame of every message on every
-  channel (iopub outputs, display updates, comm and widget traffic, shell replies, output
+* :class:`MessageBudget` and :func:`bound_channels`: every frame of every message on the
+  two channels the grader opens, shell and iopub (iopub outputs, display updates, comm and widget traffic, shell replies, output
   while a test calls the student's code) is counted when it is received, before it is
   decoded or stored. ZeroMQ itself refuses a frame larger than the per-frame bound
   (``MAXMSGSIZE``: the connection is dropped), a message may have at most
@@ -109,7 +109,7 @@ def _containers(frame) -> int:
 
 
 def bound_channels(client, budget: MessageBudget) -> None:
-    """Make every channel of a started asyncio kernel client receive through :func:`receive_counted`.
+    """Make the shell and iopub channels of a started asyncio kernel client receive through :func:`receive_counted`.
 
     Start only the channels the grader reads (``start_channels(stdin=False, hb=False, control=False)``):
     ZeroMQ queues what arrives on a socket nobody reads, uncounted.

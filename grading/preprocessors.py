@@ -446,7 +446,7 @@ class TrustedExecute(Execute):
     start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the base class's coroutine otherwise
 
     async def async_start_new_kernel_client(self):
-        """nbclient's client, except that every channel counts what it receives (:mod:`grading.channel`)."""
+        """nbclient's client, with only shell and iopub, each counting what it receives (:mod:`grading.channel`)."""
         from nbclient.util import ensure_async, run_hook
 
         self._context = bounded_context(self.max_frame_bytes)
