@@ -3,9 +3,9 @@
 Two guards, each independent of nbclient's bookkeeping and tested in process:
 
 * :class:`MessageBudget` and :func:`bound_channels`: every frame of every message on the
-  two channels the grader opens, shell and iopub (iopub outputs, display updates, comm and widget traffic, shell replies, output
-  while a test calls the student's code) is counted when it is received, before it is
-  decoded or stored. ZeroMQ itself refuses a frame larger than the per-frame bound
+  two channels the grader opens, shell and iopub (iopub outputs, display updates, comm and
+  widget traffic, shell replies, output while a test calls the student's code) is counted
+  when it is received, before it is decoded or stored. ZeroMQ itself refuses a frame larger than the per-frame bound
   (``MAXMSGSIZE``: the connection is dropped), a message may have at most
   :data:`MAX_PARTS` frames, and past the notebook's byte budget the grader stops reading
   and the kernel is killed; the notebook is then graded on what ran before.
