@@ -37,6 +37,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
+from . import hidden
 from .channel import MessageBudget, SocketFolderWatch, bound_channels, bounded_context
 from .remote import MIME, KernelStopped, Limits, TestRunner, error_output
 from .tree import remove_tree
@@ -235,10 +236,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb, resources):
-        from nbgrader.preprocessors import ClearHiddenTests
-
-        release = ClearHiddenTests(config=self.config)
-        self._delimiters = (release.begin_test_delimeter, release.end_test_delimeter)
+        self._marks = hidden.delimiters(self.config)
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
@@ -246,17 +244,13 @@ class HideHiddenTests(NbGraderPreprocessor):
 
         if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
             return cell, resources
-        begin, end = getattr(self, "_delimiters", ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
-        lines, hidden = [], False
-        for line in cell.source.split("\n"):
-            if begin in line:
-                if not hidden:
-                    lines.append("# (hidden tests: not shown)")
-                hidden = True
-            elif end in line:
-                hidden = False
-            elif not hidden:
+        secret = hidden.hidden_lines(cell.source, getattr(self, "_marks", hidden.DEFAULT))
+        lines = []
+        for number, line in enumerate(cell.source.split("\n"), start=1):
+            if number not in secret:
                 lines.append(line)
+            elif number - 1 not in secret:
+                lines.append("# (hidden tests: not shown)")
         cell.source = "\n".join(lines)
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
@@ -493,6 +487,7 @@ class TrustedExecute(Execute):
                 c.name: sources[c.name] for c in master.grade_cells if c.cell_type == "code" and c.name not in solutions
             }
         self._setup_sources = [sources[name] for name in self.setup_cells if name in sources]
+        self._marks = hidden.delimiters(self.config)
         self._runner = None  # made while the kernel starts (async_start_new_kernel)
         self._setup = None
         self._setup_failure = "the kernel did not start"
@@ -534,8 +529,9 @@ class TrustedExecute(Execute):
                 if self._runner is None:
                     raise KernelStopped(f"the grader could not run the setup cell ({self._setup_failure})")
                 limits = Limits(self.max_reply_bytes, self.max_requests, self.max_test_seconds, self._deadline)
+                secret = hidden.hidden_lines(self._tests[name], self._marks)
                 outputs = self._runner.run(
-                    self._tests[name], name, lambda code: self._in_kernel(code, index), earlier, limits
+                    self._tests[name], name, lambda code: self._in_kernel(code, index), earlier, limits, secret
                 )
             except KernelStopped as err:
                 self._stopped = str(err)

@@ -43,6 +43,8 @@ from nbformat.notebooknode import NotebookNode
 
 MIME = "application/x-course-result"
 MAX_DEPTH = 20
+# The start of the message of a failure raised by a hidden test (the student's own run never shows one).
+HIDDEN_FAILURE = "(hidden test) "
 MAX_STACK = 300  # frames: far below the recursion limit, so nested handles fail cleanly
 DTYPES = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"})
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text()
@@ -438,11 +440,15 @@ class TestRunner:
         execute: Callable[[str], list[NotebookNode]],
         student_cells: list[str],
         limits: Limits = Limits(),
+        hidden: frozenset[int] = frozenset(),
     ) -> list[NotebookNode]:
         """Run one test cell; return its outputs (printed text, and an error if it failed).
 
         ``student_cells`` are the sources of the submission's code cells before this test,
         from which a static check reads the cell that defines a student's function.
+        ``hidden`` are the numbers of the cell's lines the release does not show
+        (:func:`grading.hidden.hidden_lines`): a failure raised on one of them has its message
+        marked with :data:`HIDDEN_FAILURE`, so feedback tells it from a visible test's.
 
         Raises
         ------
@@ -472,15 +478,29 @@ class TestRunner:
             except (KernelStopped, KeyboardInterrupt, SystemExit):
                 raise
             except RemoteError as err:
-                failure = error_output(err.ename, err.evalue)
+                failure = error_output(err.ename, _marked(err.evalue, err, name, hidden))
             except BaseException as err:  # noqa: BLE001  (every failure of a test is its verdict, even a panic)
-                failure = error_output(type(err).__name__, str(err)[:2000])
+                failure = error_output(type(err).__name__, _marked(str(err)[:2000], err, name, hidden))
         outputs = []
         if printed.getvalue():
             outputs.append(NotebookNode(output_type="stream", name="stdout", text=printed.getvalue()))
         if failure is not None:
             outputs.append(failure)
         return outputs
+
+
+def failing_line(err: BaseException, filename: str) -> int | None:
+    """The line of the code compiled as ``filename`` that ``err`` last passed through, or None."""
+    line, tb = None, err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _marked(evalue: str, err: BaseException, name: str, hidden: frozenset[int]) -> str:
+    return HIDDEN_FAILURE + evalue if failing_line(err, f"<{name}>") in hidden else evalue
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:

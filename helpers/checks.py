@@ -135,13 +135,32 @@ def max_abs_difference(actual, expected, name: str = "result") -> float:
     return float(max_(abs_(v - t) for v, t in zip(values, targets, strict=True)))
 
 
-def assert_close(actual, expected, name: str = "result", atol: float = 1e-4, hint: str = "") -> None:
-    """Fail unless ``actual`` equals ``expected`` within ``atol`` (absolute, elementwise)."""
+def assert_close(
+    actual, expected, name: str = "result", atol: float = 1e-4, hint: str = "", mistakes: tuple = ()
+) -> None:
+    """Fail unless ``actual`` equals ``expected`` within ``atol`` (absolute, elementwise).
+
+    Parameters
+    ----------
+    actual, expected : torch.Tensor or numpy.ndarray
+        The student's value and the test's own, of the same shape.
+    name : str
+        How ``actual`` is called in the message.
+    atol : float
+        The largest absolute difference allowed, elementwise.
+    hint : str
+        Added to the message of a failure that no typical mistake explains.
+    mistakes : sequence of (value, str)
+        Typical wrong results, each computed by the test from its own inputs, with a hint that
+        names the mistake. A failing ``actual`` within ``atol`` of one of them (the first that
+        matches) gets that hint instead of ``hint``, so the message says what went wrong.
+    """
     diff = max_abs_difference(actual, expected, name)
     if not diff <= atol:
+        named = next((why for wrong, why in mistakes if is_close(actual, wrong, atol)), hint)
         raise AssertionError(
             f"{name} differs from the expected values by up to {diff:.3g} (allowed {atol:g})."
-            + (f" {hint}" if hint else "")
+            + (f" {named}" if named else "")
         )
 
 

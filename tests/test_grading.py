@@ -2,7 +2,8 @@
 
 For every assignment: release/ is what nbgrader generates; no solution or hidden
 test leaks into it; the reference answers score full marks; the untouched
-release scores zero; each typical mistake loses exactly the test cells it should;
+release scores zero; each typical mistake loses exactly the test cells it should, and its first
+failing test (a visible one, unless the mistake says otherwise) prints the hint that names it;
 other correct answers (and answers that warn) keep full marks; those that change different
 cells are graded together in one submission (``variants.together``), each mistake alone.
 
@@ -26,12 +27,14 @@ from harness.notebooks import (
     assignments,
     autograded_cells,
     autograded_points,
+    grade_id,
     notebook_path,
     read,
     reference_submission,
 )
 from harness.scratch import Course
 
+from grading.remote import HIDDEN_FAILURE
 from variants import CORRECT, MISTAKES, together
 
 pytestmark = pytest.mark.slow
@@ -137,6 +140,17 @@ def _lost_by(course, assignment, student, variant):
     return {name: scores[name] for name, points in tests.items() if scores[name] < points}
 
 
+def _failures(course, student: str, assignment: str) -> list[tuple[str, str]]:
+    """(grade_id, message) of each autograded test cell that failed in ``student``'s graded notebook, in order."""
+    tests = set(autograded_cells(assignment))
+    failed = []
+    for cell in read(course.autograded_notebook(student, assignment)).cells:
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if grade_id(cell) in tests and errors:
+            failed.append((grade_id(cell), f"{errors[0].get('ename')}: {errors[0].get('evalue')}"))
+    return failed
+
+
 def _grading_tests(assignment: str) -> type:
     """The tests of one assignment's batch, as a class (one test worker grades the batch once)."""
 
@@ -158,6 +172,18 @@ def _grading_tests(assignment: str) -> type:
                 f"{variant.name}: lost {sorted(lost)}, expected {sorted(variant.loses)}"
             )
             assert all(score == 0 for score in lost.values())
+
+        @pytest.mark.parametrize("variant", MISTAKES.get(assignment, []), ids=lambda v: v.name)
+        def test_each_mistakes_first_failing_test_names_it(self, course, variant):
+            _batch(course, assignment)
+            failures = _failures(course, _student("mistake", variant.name), assignment)
+            assert failures, f"{variant.name}: no test cell failed"
+            cell, message = failures[0]
+            where = "a hidden test" if message.startswith(HIDDEN_FAILURE) else "a visible test"
+            assert where == ("a hidden test" if variant.hidden else "a visible test"), (
+                f"{variant.name}: the first failure is {where} ({cell}: {message})"
+            )
+            assert variant.hint in message, f"{variant.name}: {cell} says {message!r}, not {variant.hint!r}"
 
         @pytest.mark.parametrize("variant", CORRECT.get(assignment, []), ids=lambda v: v.name)
         def test_other_correct_answers_score_full_marks(self, course, variant):

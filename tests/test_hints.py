@@ -115,3 +115,16 @@ def test_an_accuracy_returned_as_a_tensor_passes_with_a_note(capsys):
     exec(_visible("t3_normative", "test_accuracy"), {"checks": checks, "np": np, "torch": torch, "accuracy": accuracy})  # noqa: S102
     printed = capsys.readouterr().out
     assert "Note: accuracy returned a Tensor" in printed and "Visible test passed." in printed
+
+
+def test_assert_close_names_the_typical_mistake_a_wrong_value_matches():
+    """checks.assert_close's ``mistakes``: the first wrong value within atol gives its hint; others the plain hint."""
+    expected, wrong = torch.tensor([1.0, 2.0]), torch.tensor([1.0, -2.0])
+    with pytest.raises(AssertionError, match="the sign is flipped"):
+        checks.assert_close(wrong, expected, hint="plain", mistakes=[(wrong, "the sign is flipped")])
+    with pytest.raises(AssertionError, match="plain$"):
+        checks.assert_close(wrong + 1, expected, hint="plain", mistakes=[(wrong, "the sign is flipped")])
+    checks.assert_close(expected, expected, mistakes=[(expected, "never said for a right answer")])
+    # a mistake of another shape never matches, and never raises a shape error of its own
+    with pytest.raises(AssertionError, match="plain$"):
+        checks.assert_close(wrong, expected, hint="plain", mistakes=[(torch.zeros(3), "other shape")])

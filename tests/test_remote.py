@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from grading.remote import MIME, NoAnswer, Remote, RemoteError, Session, TestRunner, free_names
+from grading.remote import HIDDEN_FAILURE, MIME, NoAnswer, Remote, RemoteError, Session, TestRunner, free_names
 from helpers.checks import convolution_routines_used, definition_source
 
 SETUP = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nfrom helpers import checks\n"
@@ -64,6 +64,33 @@ def test_the_students_exception_and_a_missing_name_fail_the_test():
     assert [(e.ename, e.evalue) for e in errors] == [("NotImplementedError", "not done")]
     errors, _, _ = _run("double(1)", "")
     assert errors[0].ename == "NameError"
+
+
+def test_a_failure_in_the_hidden_tests_is_marked_and_one_in_the_visible_tests_is_not():
+    """The message says "(hidden test)" exactly when the failing line is one the release hides."""
+    from grading.hidden import hidden_lines
+
+    test = (
+        'assert double(1) == 2, "double(1) is wrong"\n'
+        "### BEGIN HIDDEN TESTS\n"
+        'assert double(torch.tensor(3.0)) == 6, "double is wrong on a tensor"\n'
+        "### END HIDDEN TESTS\n"
+    )
+    secret = hidden_lines(test)
+    assert secret == {2, 3, 4}
+
+    def run(student):
+        kernel = FakeKernel(student)
+        outputs = TestRunner([SETUP]).run(test, "test", kernel.execute, [student], hidden=secret)
+        return [o.evalue for o in outputs if o.output_type == "error"]
+
+    assert run("def double(x):\n    return 3 * x\n") == ["double(1) is wrong"]
+    assert run("def double(x):\n    return 2 * x if isinstance(x, int) else x\n") == [
+        HIDDEN_FAILURE + "double is wrong on a tensor"
+    ]
+    assert run("def double(x):\n    return 2 * x\n") == []
+    # a failure inside the student's function, called from a hidden line, is the hidden test's too
+    assert run("def double(x):\n    return 2 if x == 1 else x.nope\n")[0].startswith(HIDDEN_FAILURE)
 
 
 def test_modules_stay_in_the_kernel_and_claim_their_class():

@@ -19,6 +19,8 @@ def test_every_variant_applies_to_the_current_source_and_names_real_test_cells(a
         assert answers and all(answers[k] != solutions(assignment)[k] for k in answers)
         assert variant.loses <= tests, (variant.name, variant.loses - tests)
     assert all(v.loses for v in MISTAKES[assignment]) and not any(v.loses for v in CORRECT[assignment])
+    unnamed = [v.name for v in MISTAKES[assignment] if not v.hint.strip()]
+    assert not unnamed, f"typical mistakes without the hint their first failing test must give: {unnamed}"
 
 
 def test_a_variant_whose_source_changed_fails_loudly():
@@ -56,3 +58,15 @@ def test_variants_that_change_the_same_cell_are_graded_apart():
     c = Variant("c", {"y": [("1", "4")]})
     d = Variant("d", {"z": [("1", "4")]})
     assert together([a, b, c, d]) == [[a, c, d], [b]]
+
+
+def test_an_old_text_spans_a_scaffolds_comment_lines_and_nothing_else():
+    """A scaffold's "# Step 2" lines between solution regions do not break a variant written against the code."""
+    import re
+
+    from variants import _allowing_comment_lines
+
+    pattern = _allowing_comment_lines("a = 1\n    b = 2")
+    assert re.search(pattern, "a = 1\n    # Step 2: b\n    b = 2")
+    assert re.search(pattern, "a = 1\n    b = 2")
+    assert not re.search(pattern, "a = 1\n    c = 3\n    b = 2")

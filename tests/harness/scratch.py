@@ -179,6 +179,10 @@ class Course:
     def generate_feedback(self, student: str, assignment: str) -> Run:
         return self.nbgrader("generate_feedback", assignment, "--student", student, "--force")
 
+    def autograded_notebook(self, student: str, assignment: str) -> Path:
+        """Where ``nbgrader autograde`` wrote ``student``'s graded notebook of ``assignment``."""
+        return self.root / "autograded" / student / assignment / self.release_notebook(assignment).name
+
     def feedback_html(self, student: str, assignment: str) -> Path:
         return (
             self.root / "feedback" / student / assignment / self.release_notebook(assignment).with_suffix(".html").name

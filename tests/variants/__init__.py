@@ -7,12 +7,22 @@ replacements, each ``old`` occurring exactly once in that solution. Because the 
 applied to the current source, a variant cannot drift from the reference answer: when the
 source changes under it, applying it fails with a message naming the variant.
 
+Lines that hold only a comment (a scaffold's "# Step 2: ..." between solution regions) may
+lie between the lines of an ``old`` in the solution: they are replaced with it. So a variant
+written against the code still applies when a scaffold's steps are added around that code.
+
 An ``old`` of :data:`WHOLE` replaces the whole solution cell: for another implementation
 written from scratch (or a mistake that is one), which stands on its own and so cannot
 drift; it must be the cell's only replacement.
 
 ``loses`` names the autograded test cells (grade_ids) that must score 0; every other test
 cell must keep full marks. A variant with an empty ``loses`` is another correct answer.
+
+``hint`` is what the message of a typical mistake's first failing test must say: words that
+name the mistake, from a message diagnosed from what the wrong result looks like. That first
+failure must come from a visible test, which the student runs before handing in, unless
+``hidden`` is set: a mistake that every visible test lets through and only a hidden test
+catches (its message then reaches the student in feedback).
 
 Other correct answers that change different solution cells are graded together, as one
 submission (:func:`together`): it must keep full marks, which each of them alone must too.
@@ -22,6 +32,7 @@ A typical mistake is always graded alone, so that what it loses is its own.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 
 from harness.notebooks import assignments, solutions
@@ -41,6 +52,8 @@ class Variant:
     edits: dict[str, list[tuple[str, str]]]
     loses: frozenset[str] = field(default_factory=frozenset)
     why: str = ""
+    hint: str = ""
+    hidden: bool = False
 
     def answers(self, assignment: str) -> dict[str, str]:
         """The changed solution cells (grade_id -> source) of ``assignment``, from source/ as it is now."""
@@ -56,17 +69,22 @@ class Variant:
                 text = replacements[0][1]
                 replacements = []
             for old, new in replacements:
-                found = text.count(old)
-                if found != 1:
+                found = list(re.finditer(_allowing_comment_lines(old), text))
+                if len(found) != 1:
                     raise VariantDrift(
-                        f"{assignment}/{self.name}: {old!r} occurs {found} times in the solution of {grade_id!r}, "
-                        "not once: update the variant to the changed source"
+                        f"{assignment}/{self.name}: {old!r} occurs {len(found)} times in the solution of "
+                        f"{grade_id!r}, not once: update the variant to the changed source"
                     )
-                text = text.replace(old, new)
+                text = text[: found[0].start()] + new + text[found[0].end() :]
             if text == reference[grade_id]:
                 raise VariantDrift(f"{assignment}/{self.name}: changes nothing in {grade_id!r}")
             out[grade_id] = text
         return out
+
+
+def _allowing_comment_lines(old: str) -> str:
+    """A pattern for ``old`` exactly, except that whole comment lines may lie between its lines."""
+    return r"\n(?:[ \t]*#[^\n]*\n)*".join(re.escape(line) for line in old.split("\n"))
 
 
 def together(variants: list[Variant]) -> list[list[Variant]]:

@@ -26,6 +26,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_net_forward"]),
+        hint="apply torch.relu to the hidden layer",
     ),
     Variant(
         "relu_at_the_output_too",
@@ -50,6 +51,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_net_forward"]),
+        hint="ReLU at the end too",
     ),
     Variant(
         "sigmoid_hidden",
@@ -74,6 +76,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_net_forward"]),
+        hint="uses a sigmoid",
     ),
     Variant(
         "mse_sums",
@@ -88,6 +91,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_mse"]),
+        hint="sum of the squared errors",
     ),
     Variant(
         "mse_absolute",
@@ -102,6 +106,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_mse"]),
+        hint="mean absolute error",
     ),
     Variant(
         "train_without_zero_grad",
@@ -130,6 +135,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_train_sgd"]),
+        hint="call optimizer.zero_grad()",
     ),
     Variant(
         "train_without_step",
@@ -154,6 +160,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_train_losses", "test_train_sgd"]),
+        hint="weights did not improve",
     ),
     Variant(
         "train_records_loss_after_step",
@@ -183,12 +190,15 @@ MISTAKES = [
             ],
         },
         frozenset(["test_train_sgd"]),
+        hint="losses after each step",
     ),
     Variant(
         "train_with_loss_arguments_swapped",
         {"train": [("loss = loss_fn(net(inputs), targets)", "loss = loss_fn(targets, net(inputs))")]},
         frozenset(["test_train_sgd"]),
         why="the same as the reference with a symmetric loss (MSE); the hidden test uses an asymmetric one",
+        hint="take the prediction first",
+        hidden=True,
     ),
     Variant(
         "train_with_adam",
@@ -211,6 +221,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_train_sgd"]),
+        hint="Adam's losses",
     ),
     Variant(
         "circular_without_wrap",
@@ -225,6 +236,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_circular_error", "test_circular_error_period"]),
+        hint="modulo the period",
     ),
     Variant(
         "circular_ignores_period",
@@ -240,6 +252,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_circular_error_period"]),
+        hint="period of 360",
     ),
     Variant(
         "forward_is_the_bias_of_a_zeroed_output_layer",
@@ -270,6 +283,7 @@ MISTAKES = [
         },
         frozenset(["test_net_forward"]),
         "no forward computation: an expected value read back from the student's weights would agree",
+        hint="Apply in_layer, then torch.relu, then out_layer",
     ),
 ]
 

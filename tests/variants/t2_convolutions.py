@@ -14,6 +14,7 @@ MISTAKES = [
             ]
         },
         frozenset(["test_convout"]),
+        hint="torch.no_grad()",
     ),
     Variant(
         "true_convolution",
@@ -40,6 +41,7 @@ MISTAKES = [
         # flipped kernel costs only the test that checks for it
         frozenset(["test_conv2d_by_hand_cross_correlation"]),
         "flips the kernel: the mathematical convolution, not PyTorch's cross-correlation",
+        hint="true convolution",
     ),
     Variant(
         "ignores_padding",
@@ -64,6 +66,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_conv2d_by_hand_padding", "test_conv2d_by_hand_padding_and_stride"]),
+        hint="pad the image",
     ),
     Variant(
         "ignores_stride",
@@ -88,6 +91,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_conv2d_by_hand_padding_and_stride", "test_conv2d_by_hand_stride"]),
+        hint="With stride s",
     ),
     Variant(
         "off_by_one_output_in_conv2d_by_hand",
@@ -119,6 +123,7 @@ MISTAKES = [
                 "test_conv2d_by_hand_stride",
             ]
         ),
+        hint="(H - Kh + 1)",
     ),
     Variant(
         "calls_conv2d",
@@ -133,6 +138,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_conv2d_by_hand_no_library"]),
+        hint="uses .conv2d",
     ),
     Variant(
         "calls_imported_conv2d",
@@ -150,6 +156,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
             ],
         },
         frozenset(["test_conv2d_by_hand_no_library"]),
+        hint="uses import conv2d",
     ),
     Variant(
         "off_by_one_output_shape",
@@ -164,6 +171,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
             ],
         },
         frozenset(["test_conv_output_shape_stride", "test_conv_output_shape_stride_1"]),
+        hint="h - K + 1",
     ),
     Variant(
         "output_shape_true_division",
@@ -179,6 +187,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
         },
         frozenset(["test_conv_output_shape_stride"]),
         "true division gives floats such as 21.5 when the stride does not divide evenly",
+        hint="use // to divide",
     ),
     Variant(
         "layer_pads_K",
@@ -215,6 +224,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
             ],
         },
         frozenset(["test_convout", "test_layer_forward", "test_layer_structure"]),
+        hint="pad by K // 2",
     ),
     Variant(
         "layer_keeps_random_bias",
@@ -247,6 +257,7 @@ def conv2d_by_hand(image, kernel, padding=0, stride=1):
             ],
         },
         frozenset(["test_convout", "test_layer_filters", "test_layer_forward"]),
+        hint="bias must be zero",
     ),
     Variant(
         "stimuli_in_wrong_order",
@@ -263,6 +274,7 @@ with torch.no_grad():
             ],
         },
         frozenset(["test_convout", "test_stimuli"]),
+        hint="from 90 to -90",
     ),
     Variant(
         "dense_counts_only_outputs",
@@ -288,6 +300,7 @@ with torch.no_grad():
         },
         frozenset(["test_n_dense_parameters"]),
         "counts (H*W)*C_out + C_out",
+        hint="every input value to every output value",
     ),
     Variant(
         "conv_count_without_bias",
@@ -314,18 +327,21 @@ with torch.no_grad():
             ],
         },
         frozenset(["test_n_conv_parameters"]),
+        hint="weights only",
     ),
     Variant(
         "weights_typed_in",
         {"layer_weights": [(WHOLE, "weights = filter_bank(6, 7)\n")]},
         frozenset(["test_weights"]),
         "the right numbers, but not the layer's kernels: typed in again",
+        hint="read from your layer",
     ),
     Variant(
         "weights_typed_in_under_another_name",
         {"layer_weights": [(WHOLE, "bank = filter_bank(6, 7)\nagain = bank\nweights = again.clone()\n")]},
         frozenset(["test_weights"]),
         "typed in again, through two other names",
+        hint="read from your layer",
     ),
     Variant(
         "weights_not_detached",
@@ -339,6 +355,7 @@ with torch.no_grad():
             ],
         },
         frozenset(["test_weights"]),
+        hint="detached",
     ),
     Variant(
         "energy_not_squared",
@@ -355,6 +372,7 @@ with torch.no_grad():
             ],
         },
         frozenset(["test_complex_cell_energy"]),
+        hint="Square each response",
     ),
 ]
 

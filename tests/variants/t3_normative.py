@@ -37,6 +37,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_convnet_forward", "test_trained_network"]),
+        hint="no sigmoid",
     ),
     Variant(
         "convnet_without_hidden_relu",
@@ -72,6 +73,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_convnet_forward"]),
+        hint="fc layer has no ReLU",
     ),
     Variant(
         "convnet_without_conv_relu",
@@ -107,6 +109,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_convnet_forward"]),
+        hint="convolution has no ReLU",
     ),
     Variant(
         "convnet_average_pooling",
@@ -142,6 +145,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_convnet_forward"]),
+        hint="pooling averages",
     ),
     Variant(
         "convnet_channels_last_flatten",
@@ -177,6 +181,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_convnet_forward"]),
+        hint="channels last",
     ),
     Variant(
         "convnet_ignores_filters",
@@ -215,6 +220,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_convnet_filters"]),
+        hint="Copy filters into self.conv.weight",
     ),
     Variant(
         "convnet_keeps_random_bias",
@@ -251,6 +257,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_convnet_filters"]),
+        hint="biases to zero",
     ),
     Variant(
         "convnet_without_padding",
@@ -292,6 +299,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_convnet_forward", "test_convnet_structure", "test_trained_network"]),
+        hint="padding K // 2",
     ),
     Variant(
         "accuracy_counts",
@@ -306,6 +314,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_accuracy"]),
+        hint="number of right answers",
     ),
     Variant(
         "accuracy_compares_probabilities",
@@ -320,6 +329,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_accuracy"]),
+        hint="threshold them first",
     ),
     Variant(
         "rdm_zscores_columns",
@@ -336,6 +346,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_rdm_properties", "test_rdm_values"]),
+        hint="z-scored each column",
     ),
     Variant(
         "rdm_is_correlation",
@@ -352,6 +363,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_rdm_properties", "test_rdm_values"]),
+        hint="1 minus the correlation",
     ),
     Variant(
         "rdm_without_zscore",
@@ -367,6 +379,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_rdm_properties", "test_rdm_values"]),
+        hint="z-score each row",
     ),
     Variant(
         "rdm_unbiased_std_divided_by_m",
@@ -383,6 +396,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_rdm_properties", "test_rdm_values"]),
+        hint="unbiased=False",
     ),
     Variant(
         "rdm_absolute_correlation",
@@ -399,6 +413,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_rdm_values"]),
+        hint="1 - |r|",
     ),
     Variant(
         "correlate_with_diagonal",
@@ -414,6 +429,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_correlate_rdms"]),
+        hint="entries above the diagonal",
     ),
     Variant(
         "correlate_spearman",
@@ -431,6 +447,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_correlate_rdms"]),
+        hint="Spearman's rank correlation",
     ),
     Variant(
         "correlate_covariance",
@@ -447,6 +464,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_correlate_rdms"]),
+        hint="covariance of the entries",
     ),
 ]
 

@@ -18,6 +18,7 @@ MISTAKES = [
         },
         frozenset(["test_encoding_forward", "test_fitted_model"]),
         "an attack: the responses of the other half of the trials, looked up, instead of a fitted model",
+        hint="conv, ReLU, 8 x 8 max pooling, flatten(1), readout",
     ),
     Variant(
         "encoding_relu_at_the_output",
@@ -44,6 +45,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_encoding_forward", "test_fitted_model"]),
+        hint="ReLU after the read-out",
     ),
     Variant(
         "encoding_without_conv_relu",
@@ -70,6 +72,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_encoding_forward"]),
+        hint="convolution has no ReLU",
     ),
     Variant(
         "encoding_average_pooling",
@@ -96,6 +99,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_encoding_forward"]),
+        hint="pooling averages",
     ),
     Variant(
         "encoding_ignores_filters",
@@ -131,6 +135,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_encoding_filters"]),
+        hint="Copy filters into self.conv.weight",
     ),
     Variant(
         "penalty_averages",
@@ -145,6 +150,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_penalty"]),
+        hint="averages |w|",
     ),
     Variant(
         "penalty_l2_norm_not_squared",
@@ -159,6 +165,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_penalty"]),
+        hint="L2 norm itself",
     ),
     Variant(
         "penalty_swaps_l1_and_l2",
@@ -173,6 +180,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_penalty"]),
+        hint="swaps the two",
     ),
     Variant(
         "tuning_correlation_per_stimulus",
@@ -188,6 +196,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_tuning_correlation"]),
+        hint="One correlation per neuron",
     ),
     Variant(
         "tuning_correlation_without_centring",
@@ -202,6 +211,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_tuning_correlation"]),
+        hint="subtract the column means",
     ),
     Variant(
         "tuning_correlation_averaged",
@@ -217,6 +227,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_tuning_correlation"]),
+        hint="One correlation per neuron",
     ),
     Variant(
         "kernel_change_not_relative",
@@ -231,6 +242,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_kernel_change"]),
+        hint="norms of the changes",
     ),
     Variant(
         "kernel_change_all_channels_at_once",
@@ -245,6 +257,7 @@ MISTAKES = [
             ],
         },
         frozenset(["test_kernel_change"]),
+        hint="per output channel",
     ),
 ]
 
