@@ -5,7 +5,10 @@ test leaks into it; the reference answers score full marks; the untouched
 release scores zero; each typical mistake loses exactly the test cells it should, and its first
 failing test (a visible one, unless the mistake says otherwise) prints the hint that names it;
 other correct answers (and answers that warn) keep full marks; those that change different
-cells are graded together in one submission (``variants.together``), each mistake alone.
+cells are graded together in one submission (``variants.together``). Typical mistakes share a
+submission only when they change different cells and can reach disjoint test cells
+(``variants.graded_together``, by the names their cells bind): each failure then belongs to one
+of them, and no failure may fall outside what they reach.
 
 Each assignment's submissions (reference, untouched release, every variant) are
 graded by one ``nbgrader autograde <assignment>`` run, as an instructor grades a
@@ -35,7 +38,7 @@ from harness.notebooks import (
 from harness.scratch import Course
 
 from grading.remote import HIDDEN_FAILURE
-from variants import CORRECT, MISTAKES, together
+from variants import CORRECT, MISTAKES, graded_together, reach, together
 
 pytestmark = pytest.mark.slow
 ASSIGNMENTS = assignments()
@@ -60,6 +63,17 @@ def _correct_groups(assignment: str) -> dict[str, list]:
     return {f"correct-{i}": group for i, group in enumerate(together(CORRECT.get(assignment, [])), start=1)}
 
 
+def _mistake_groups(assignment: str) -> dict[str, list]:
+    """Student name -> the typical mistakes graded together in that one submission (``variants.graded_together``)."""
+    groups = graded_together(assignment, MISTAKES.get(assignment, []))
+    return {f"mistakes-{i}": group for i, group in enumerate(groups, start=1)}
+
+
+def _holder(assignment: str, variant) -> str:
+    """The student whose submission holds the typical mistake ``variant``."""
+    return next(student for student, group in _mistake_groups(assignment).items() if variant in group)
+
+
 def _batch(course, assignment) -> dict[str, dict[str, float]]:
     """Scores of every submission of ``assignment``, graded in one nbgrader run (once per worker).
 
@@ -72,10 +86,9 @@ def _batch(course, assignment) -> dict[str, dict[str, float]]:
         }
         if assignment in COLAB:  # what a student in Colab hands in: the same answers, saved by Colab
             submissions["colab"] = as_colab_saves_it(reference_submission(assignment))
-        for variant in MISTAKES.get(assignment, []):
-            submissions[_student("mistake", variant.name)] = reference_submission(
-                assignment, variant.answers(assignment)
-            )
+        for student, group in _mistake_groups(assignment).items():
+            answers = {k: v for variant in group for k, v in variant.answers(assignment).items()}
+            submissions[student] = reference_submission(assignment, answers)
         for student, group in _correct_groups(assignment).items():
             answers = {k: v for variant in group for k, v in variant.answers(assignment).items()}
             submissions[student] = reference_submission(assignment, answers)
@@ -132,22 +145,29 @@ def test_release_contains_no_solution_and_no_hidden_test(assignment):
     assert not leaked, f"solution or hidden-test lines in release/{assignment}: {leaked[:5]}"
 
 
-def _lost_by(course, assignment, student, variant):
-    """The autograded test cells ``student`` (who submitted ``variant``) did not get full marks on, with scores."""
+def _lost_by(course, assignment, student, variant=None):
+    """The autograded test cells ``student`` did not get full marks on, with scores; of a typical mistake
+    ``variant``, those it can reach (the others belong to the mistakes graded with it)."""
     scores = _batch(course, assignment)[student]
     tests = _tests_of(course, assignment)
-    assert variant.loses <= set(tests), f"unknown test cells in the mistake library: {variant.loses - set(tests)}"
+    if variant is not None:
+        assert variant.loses <= set(tests), f"unknown test cells in the mistake library: {variant.loses - set(tests)}"
+        if variant.loses:
+            tests = {name: points for name, points in tests.items() if name in reach(assignment, variant)}
     return {name: scores[name] for name, points in tests.items() if scores[name] < points}
 
 
 def _failures(course, student: str, assignment: str) -> list[tuple[str, str]]:
-    """(grade_id, message) of each autograded test cell that failed in ``student``'s graded notebook, in order."""
+    """(grade_id, message) of each autograded test cell that failed in ``student``'s graded notebook, in order.
+
+    The message is the error's value, as the student reads it after the exception's name.
+    """
     tests = set(autograded_cells(assignment))
     failed = []
     for cell in read(course.autograded_notebook(student, assignment)).cells:
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if grade_id(cell) in tests and errors:
-            failed.append((grade_id(cell), f"{errors[0].get('ename')}: {errors[0].get('evalue')}"))
+            failed.append((grade_id(cell), str(errors[0].get("evalue"))))
     return failed
 
 
@@ -167,16 +187,29 @@ def _grading_tests(assignment: str) -> type:
 
         @pytest.mark.parametrize("variant", MISTAKES.get(assignment, []), ids=lambda v: v.name)
         def test_each_mistake_loses_exactly_its_points(self, course, variant):
-            lost = _lost_by(course, assignment, _student("mistake", variant.name), variant)
+            lost = _lost_by(course, assignment, _holder(assignment, variant), variant)
             assert set(lost) == set(variant.loses), (
                 f"{variant.name}: lost {sorted(lost)}, expected {sorted(variant.loses)}"
             )
             assert all(score == 0 for score in lost.values())
 
+        @pytest.mark.parametrize("student", list(_mistake_groups(assignment)))
+        def test_every_point_a_submission_of_mistakes_loses_belongs_to_one_of_them(self, course, student):
+            group = _mistake_groups(assignment)[student]
+            reached = set().union(*(reach(assignment, v) for v in group))
+            lost = _lost_by(course, assignment, student)
+            assert set(lost) <= reached, (
+                f"{', '.join(v.name for v in group)} lost {sorted(set(lost) - reached)}, which none of them reaches"
+            )
+
         @pytest.mark.parametrize("variant", MISTAKES.get(assignment, []), ids=lambda v: v.name)
         def test_each_mistakes_first_failing_test_names_it(self, course, variant):
             _batch(course, assignment)
-            failures = _failures(course, _student("mistake", variant.name), assignment)
+            failures = [
+                (cell, message)
+                for cell, message in _failures(course, _holder(assignment, variant), assignment)
+                if cell in reach(assignment, variant)
+            ]
             assert failures, f"{variant.name}: no test cell failed"
             cell, message = failures[0]
             where = "a hidden test" if message.startswith(HIDDEN_FAILURE) else "a visible test"

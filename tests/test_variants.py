@@ -70,3 +70,17 @@ def test_an_old_text_spans_a_scaffolds_comment_lines_and_nothing_else():
     assert re.search(pattern, "a = 1\n    # Step 2: b\n    b = 2")
     assert re.search(pattern, "a = 1\n    b = 2")
     assert not re.search(pattern, "a = 1\n    c = 3\n    b = 2")
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_mistakes_graded_together_reach_disjoint_tests_and_each_reaches_what_it_loses(assignment):
+    """The name flow (variants.reach) covers every test cell a mistake is known to lose; groups never share one."""
+    from variants import graded_together, reach
+
+    for variant in MISTAKES[assignment]:
+        assert variant.loses <= reach(assignment, variant), (variant.name, variant.loses - reach(assignment, variant))
+    for group in graded_together(assignment, MISTAKES[assignment]):
+        reached = [reach(assignment, v) for v in group]
+        assert sum(map(len, reached)) == len(set().union(*reached)), [v.name for v in group]
+        cells = [k for v in group for k in v.edits]
+        assert len(cells) == len(set(cells)), [v.name for v in group]

@@ -31,11 +31,20 @@ A typical mistake is always graded alone, so that what it loses is its own.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 from dataclasses import dataclass, field
 
-from harness.notebooks import assignments, solutions
+from harness.notebooks import (
+    SOURCE,
+    assignments,
+    autograded_cells,
+    notebook_path,
+    read,
+    solutions,
+    strip_markers,
+)
 
 WHOLE = "<the whole solution cell>"
 
@@ -115,3 +124,87 @@ def correct(assignment: str) -> list[Variant]:
 
 MISTAKES = {a: mistakes(a) for a in assignments()}
 CORRECT = {a: correct(a) for a in assignments()}
+
+
+def _module_level_names(tree: ast.Module) -> set[str]:
+    """The names a cell binds in the notebook's namespace (not a function's or a class's own locals)."""
+    names: set[str] = set()
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.comprehension)
+    todo = list(ast.iter_child_nodes(tree))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            todo.extend(node.decorator_list)
+            continue
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.NamedExpr):
+            names.add(node.target.id)
+        if not isinstance(node, scopes):
+            todo.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def reach(assignment: str, variant: Variant) -> frozenset[str]:
+    """The autograded test cells whose outcome ``variant`` could change, by the names its cells bind.
+
+    A name flow over the instructor notebook with the variant's answers in place: a code cell that reads a name
+    a changed cell binds can behave differently, and so can every cell that reads a name such a cell binds, in
+    any order (a function defined early reads a global late). Test cells run in the grader, each in a fresh
+    namespace (``grading.remote``): they read names but never pass one on. Conservative: a cell that reads a
+    name it binds itself first still counts.
+    """
+    from helpers.checks import loaded_names, parsed_cells
+
+    nb = read(notebook_path(assignment, SOURCE))
+    answers = variant.answers(assignment)
+    tests = set(autograded_cells(assignment))
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        source = answers.get(name, strip_markers(cell.source))
+        tree = next(parsed_cells([source]))[2]
+        if tree is None:
+            raise VariantDrift(f"{assignment}/{variant.name}: cell {name!r} does not parse")
+        cells.append((name, loaded_names(tree), _module_level_names(tree) if name not in tests else set()))
+    tainted = set().union(*(bound for name, _, bound in cells if name in answers))
+    reached: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, reads, binds in cells:
+            if name not in answers and name not in reached and reads & tainted:
+                reached.add(name)
+                tainted |= binds
+                changed = True
+    return frozenset(reached & tests)
+
+
+def graded_together(assignment: str, variants: list[Variant]) -> list[list[Variant]]:
+    """Typical mistakes in groups graded as one submission each (first fit, in order).
+
+    Two mistakes share a submission only when they change different solution cells and the test cells they can
+    reach (:func:`reach`) are disjoint: each test cell that fails then belongs to exactly one of them, and what
+    each loses is its own, as if it were graded alone.
+    """
+    groups: list[list[Variant]] = []
+    for variant in variants:
+        mine = reach(assignment, variant)
+        home = next(
+            (
+                g
+                for g in groups
+                if not any(set(variant.edits) & set(other.edits) or mine & reach(assignment, other) for other in g)
+            ),
+            None,
+        )
+        if home is None:
+            groups.append([variant])
+        else:
+            home.append(variant)
+    return groups
