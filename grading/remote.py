@@ -490,13 +490,17 @@ class TestRunner:
 
 
 def failing_line(err: BaseException, filename: str) -> int | None:
-    """The line of the code compiled as ``filename`` that ``err`` last passed through, or None."""
-    line, tb = None, err.__traceback__
+    """The top-level statement of the code compiled as ``filename`` that ``err`` came out of, or None.
+
+    The outermost frame of that code: a function the cell defines (on a visible line) and calls from a hidden
+    line fails on the hidden line.
+    """
+    tb = err.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
+            return tb.tb_lineno
         tb = tb.tb_next
-    return line
+    return None
 
 
 def _marked(evalue: str, err: BaseException, name: str, hidden: frozenset[int]) -> str:

@@ -92,6 +92,19 @@ def test_a_failure_in_the_hidden_tests_is_marked_and_one_in_the_visible_tests_is
     # a failure inside the student's function, called from a hidden line, is the hidden test's too
     assert run("def double(x):\n    return 2 if x == 1 else x.nope\n")[0].startswith(HIDDEN_FAILURE)
 
+    # and so is one inside a function the test defines on a visible line and calls from a hidden one
+    test = (
+        "def _check(x, expected):\n"
+        '    assert double(x) == expected, f"double({x}) is wrong"\n'
+        "_check(1, 2)\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "_check(5, 10)\n"
+        "### END HIDDEN TESTS\n"
+    )
+    secret = hidden_lines(test)
+    assert run("def double(x):\n    return x + 2\n") == ["double(1) is wrong"]
+    assert run("def double(x):\n    return 2 if x == 1 else x\n") == [HIDDEN_FAILURE + "double(5) is wrong"]
+
 
 def test_modules_stay_in_the_kernel_and_claim_their_class():
     student = (

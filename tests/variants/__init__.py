@@ -126,10 +126,27 @@ MISTAKES = {a: mistakes(a) for a in assignments()}
 CORRECT = {a: correct(a) for a in assignments()}
 
 
+EVERYTHING = "*"  # a cell that can bind any name: every test it could touch is reached
+
+
 def _module_level_names(tree: ast.Module) -> set[str]:
-    """The names a cell binds in the notebook's namespace (not a function's or a class's own locals)."""
+    """The names a cell can bind or change in the notebook's namespace (not a function's own locals).
+
+    Besides plain bindings: the root of an attribute or item assignment (``net.fc = ...``, ``x[0] = ...``) and
+    every name a function declares ``global``; :data:`EVERYTHING` for a star import or a reach into the
+    namespace itself (``globals()``, ``exec``, ``get_ipython``). Not followed: an object changed in place by
+    a call (``train(net, ...)`` on a ``net`` another cell made); in these notebooks each cell that trains
+    an object makes it.
+    """
     names: set[str] = set()
-    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.comprehension)
+    for node in ast.walk(tree):  # anywhere, function bodies included: they run when called
+        if isinstance(node, ast.Global):
+            names.update(node.names)
+        elif isinstance(node, ast.alias) and node.name == "*":
+            names.add(EVERYTHING)
+        elif isinstance(node, ast.Name) and node.id in {"globals", "exec", "eval", "get_ipython", "vars", "locals"}:
+            names.add(EVERYTHING)
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
     todo = list(ast.iter_child_nodes(tree))
     while todo:
         node = todo.pop()
@@ -139,46 +156,69 @@ def _module_level_names(tree: ast.Module) -> set[str]:
             continue
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names.add(node.id)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and not isinstance(node.ctx, ast.Load):
+            names.add(_root(node))
         elif isinstance(node, ast.alias):
             names.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, ast.NamedExpr):
             names.add(node.target.id)
         if not isinstance(node, scopes):
             todo.extend(ast.iter_child_nodes(node))
+    names.discard("")
     return names
+
+
+def _root(node: ast.AST) -> str:
+    """The name an attribute or item chain starts from (``net`` for ``net.fc.weight[0]``), or ""."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def reach(assignment: str, variant: Variant) -> frozenset[str]:
     """The autograded test cells whose outcome ``variant`` could change, by the names its cells bind.
 
-    A name flow over the instructor notebook with the variant's answers in place: a code cell that reads a name
-    a changed cell binds can behave differently, and so can every cell that reads a name such a cell binds, in
-    any order (a function defined early reads a global late). Test cells run in the grader, each in a fresh
-    namespace (``grading.remote``): they read names but never pass one on. Conservative: a cell that reads a
-    name it binds itself first still counts.
+    A name flow over the instructor notebook with the variant's answers in place. The changed cells taint
+    every name they or the reference cells they replace bind or change (:func:`_module_level_names`); a code
+    cell that reads a tainted name is reached and taints what it binds or changes, in any order (a function
+    defined early reads a global late). A test cell runs in the grader, in a fresh namespace
+    (``grading.remote``), so it passes no name on. It can change the kernel's random number generator (a
+    hidden test builds the student's module there), which a name flow cannot follow: every cell that trains
+    sets its seed first (``set_seed``), and a failure outside what a submission's mistakes reach fails
+    tests/test_grading.py.
     """
     from helpers.checks import loaded_names, parsed_cells
 
     nb = read(notebook_path(assignment, SOURCE))
     answers = variant.answers(assignment)
+    reference = solutions(assignment)
     tests = set(autograded_cells(assignment))
-    cells = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        source = answers.get(name, strip_markers(cell.source))
+
+    def parsed(name: str, source: str) -> ast.Module:
         tree = next(parsed_cells([source]))[2]
         if tree is None:
             raise VariantDrift(f"{assignment}/{variant.name}: cell {name!r} does not parse")
+        return tree
+
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    cells = []
+    tainted: set[str] = set()
+    for cell in code:
+        if cell.cell_type != "code":
+            continue
+        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if name in answers:
+            tainted |= _module_level_names(parsed(name, answers[name]))
+            tainted |= _module_level_names(parsed(name, reference[name]))
+            continue
+        tree = parsed(name, strip_markers(cell.source))
         cells.append((name, loaded_names(tree), _module_level_names(tree) if name not in tests else set()))
-    tainted = set().union(*(bound for name, _, bound in cells if name in answers))
     reached: set[str] = set()
     changed = True
     while changed:
         changed = False
         for name, reads, binds in cells:
-            if name not in answers and name not in reached and reads & tainted:
+            if name not in reached and (reads & tainted or EVERYTHING in tainted):
                 reached.add(name)
                 tainted |= binds
                 changed = True
