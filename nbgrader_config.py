@@ -90,3 +90,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# `course grade` (instructor/classgrade.py) reads its bounds from here too, as c.CourseGrade.<name>:
+# worker_memory (4 GiB per grading process), max_submission_bytes (64 MiB) and max_submission_files (200)
+# (see `python -c "from instructor.config import CourseGrade; CourseGrade.class_print_help()"`).

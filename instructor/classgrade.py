@@ -34,13 +34,10 @@ from pathlib import Path
 from grading.hooks import SubmissionError, expected_notebooks, place_notebooks, valid_student_id
 from grading.tree import remove_tree
 
-from .config import DEFAULT_WORKER_MEMORY, course_config, db_url_of, ensure_tools_on_path
+from .config import CourseGrade, course_config, db_url_of, ensure_tools_on_path
 from .worker import read_files, write_files
 
 LEDGER = "grading-ledger.json"
-#: The most a submission folder may hold, in bytes and files (a notebook with figures is a few MB).
-MAX_SUBMISSION_BYTES = 64 * 2**20
-MAX_SUBMISSION_FILES = 200
 
 
 @dataclass
@@ -85,15 +82,19 @@ def course_bundle(root: Path, assignment: str, duedate: str | None = None) -> tu
     return bundle, _digest(*parts)
 
 
-def submission_files(folder: Path) -> dict[str, bytes]:
-    """The regular files of a submission folder (without ``_ignored/`` and checkpoints), size-bounded."""
+def submission_files(folder: Path, limits: CourseGrade | None = None) -> dict[str, bytes]:
+    """The regular files of a submission folder (without ``_ignored/`` and checkpoints), bounded by ``limits``
+    (``max_submission_files`` and ``max_submission_bytes``; the defaults when None)."""
+    limits = limits or CourseGrade()
     from grading.tree import TreeTooLarge
 
     def skip(name: str) -> bool:
         return name in ("_ignored", ".ipynb_checkpoints", "timestamp.txt") or name.endswith("/.ipynb_checkpoints")
 
     try:
-        return read_files(folder, max_files=MAX_SUBMISSION_FILES, max_bytes=MAX_SUBMISSION_BYTES, skip=skip)
+        return read_files(
+            folder, max_files=limits.max_submission_files, max_bytes=limits.max_submission_bytes, skip=skip
+        )
     except TreeTooLarge as err:
         raise SubmissionError(f"the submission folder is too large to grade: {err}") from None
     except OSError as err:
@@ -205,13 +206,14 @@ def _timestamp(folder: Path) -> str | None:
 
 @contextlib.contextmanager
 def dask_client(
-    workers: int | None = None, scheduler: str | None = None, worker_memory: int = DEFAULT_WORKER_MEMORY
+    workers: int | None = None, scheduler: str | None = None, worker_memory: int | None = None
 ) -> Iterator[object]:
     """A Dask client: on the cluster at ``scheduler``, else on a LocalCluster of ``workers`` processes.
 
     Locally a task whose worker dies is tried on another worker once more, then reported. Each local
     worker process is restarted by its Dask nanny when its resident memory passes 95% of
-    ``worker_memory`` bytes (0: no bound), so a submission that makes the grader's own process grow
+    ``worker_memory`` bytes (0: no bound; None: ``CourseGrade.worker_memory``'s default), so a submission
+    that makes the grader's own process grow
     costs at most its own grading; Dask neither spills nor pauses (the tasks hold no data to spill).
     """
     import dask
@@ -235,7 +237,7 @@ def dask_client(
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
-            memory_limit=worker_memory,
+            memory_limit=CourseGrade().worker_memory if worker_memory is None else worker_memory,
             silence_logs=logging.ERROR,
         )
         try:
@@ -254,7 +256,7 @@ def grade(
     db_url: str | None = None,
     force: bool = False,
     progress: bool | None = None,
-    worker_memory: int = DEFAULT_WORKER_MEMORY,
+    worker_memory: int | None = None,
 ) -> list[Outcome]:
     """Grade every submission of ``assignment`` that is new, changed or not graded yet.
 
@@ -273,8 +275,9 @@ def grade(
         Grade again what was graded already.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
-    worker_memory : int
-        Bytes of resident memory each local grading process may use (see :func:`dask_client`); 0: no bound.
+    worker_memory : int, optional
+        Bytes of resident memory each local grading process may use (see :func:`dask_client`); 0: no bound;
+        default: the course's ``c.CourseGrade.worker_memory``.
 
     Returns
     -------
@@ -288,6 +291,9 @@ def grade(
     root = Path(root).resolve()
     config = course_config(root, db_url)
     db_url = db_url_of(config)
+    limits = CourseGrade(config=config)
+    if worker_memory is None:
+        worker_memory = limits.worker_memory
     with Gradebook(db_url) as gb:
         try:
             found = gb.find_assignment(assignment)
@@ -303,7 +309,7 @@ def grade(
     tasks = []
     for student, folder, notes in ready:
         try:
-            files = submission_files(folder)
+            files = submission_files(folder, limits)
         except SubmissionError as err:
             outcomes.append(Outcome(student, assignment, "failed", reason=str(err), notes=notes))
             continue

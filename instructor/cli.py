@@ -24,8 +24,6 @@ from pathlib import Path
 
 from grading.sandbox import parse_size
 
-from .config import DEFAULT_WORKER_MEMORY
-
 
 def _api(root: Path, db_url: str | None = None):
     from nbgrader.apps import NbGraderAPI
@@ -159,9 +157,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--worker-memory",
         type=parse_size,
-        default=DEFAULT_WORKER_MEMORY,
-        help="resident memory of each local grading process, e.g. 4G (default); past it the process is restarted "
-        "and the submission it graded is tried once more, then reported (0: no bound)",
+        help="resident memory of each local grading process, e.g. 4G (default: c.CourseGrade.worker_memory in "
+        "nbgrader_config.py, 4G); past it the process is restarted and the submission it graded is tried once "
+        "more, then reported (0: no bound)",
     )
     p.add_argument("--zip", help="an LMS download (Canvas or Moodle zip) to import into submitted/ first")
     p.add_argument("--force", action="store_true", help="grade again what is graded already")

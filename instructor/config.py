@@ -12,8 +12,28 @@ import os
 import sys
 from pathlib import Path
 
-#: Resident memory of one local `course grade` process, in bytes (its Dask nanny restarts it past 95% of this).
-DEFAULT_WORKER_MEMORY = 4 * 2**30
+from traitlets import Integer
+from traitlets.config import Configurable
+
+
+class CourseGrade(Configurable):
+    """The bounds of ``course grade`` (:mod:`instructor.classgrade`), set as ``c.CourseGrade.<name>`` in the
+    course's ``nbgrader_config.py``, like nbgrader's own options."""
+
+    worker_memory = Integer(
+        4 * 2**30,
+        help="Resident memory of one local `course grade` grading process, in bytes. Its Dask nanny restarts it "
+        "past 95% of this; the submission it was grading is tried once more, then reported. 0: no bound. "
+        "`course grade --worker-memory` overrides it for one run.",
+    ).tag(config=True)
+    max_submission_bytes = Integer(
+        64 * 2**20,
+        help="The most a submission folder may hold, in bytes (a notebook with figures is a few MB). A larger "
+        "one is reported as not graded, with this reason.",
+    ).tag(config=True)
+    max_submission_files = Integer(
+        200, help="The most regular files a submission folder may hold; past it, reported as not graded."
+    ).tag(config=True)
 
 
 def ensure_tools_on_path() -> None:

@@ -393,3 +393,20 @@ def test_a_grading_process_over_its_memory_bound_is_reported_and_the_batch_compl
     outcomes = classgrade.grade(root, "t2", workers=1, worker_memory=96 * 2**20)
     assert [(o.student, o.status) for o in outcomes] == [("alice", "failed")], outcomes
     assert "memory bound" in outcomes[0].reason, outcomes[0].reason
+
+
+def test_course_grades_bounds_are_options_of_the_course_configuration(tmp_path):
+    """c.CourseGrade.* in nbgrader_config.py sets the submission bounds course grade applies (no constants)."""
+    from instructor.config import CourseGrade
+
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseGrade.max_submission_files = 2\n")
+    limits = CourseGrade(config=classgrade.course_config(tmp_path))
+    assert limits.max_submission_files == 2 and limits.max_submission_bytes == 64 * 2**20
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for name in ("a.ipynb", "b.txt"):
+        (folder / name).write_text("{}")
+    assert set(classgrade.submission_files(folder, limits)) == {"a.ipynb", "b.txt"}
+    (folder / "c.txt").write_text("x")
+    with pytest.raises(classgrade.SubmissionError, match="too large"):
+        classgrade.submission_files(folder, limits)
