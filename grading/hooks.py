@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from .tree import iter_files
+from .tree import TreeTooLarge, iter_files
 
 log = logging.getLogger("course.grading")
 
@@ -134,7 +134,8 @@ def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
     """Notebooks (regular files, not links) in ``folder``, or up to 8 levels below it (``recursive``).
 
     Walked by descriptors, iteratively (:func:`grading.tree.iter_files`): no depth or path length makes
-    the search fail; folders deeper than 8 levels are not searched.
+    the search fail; folders deeper than 8 levels are not searched, and a folder holding more than
+    :data:`grading.tree.MAX_ENTRIES` entries in all is refused.
     """
 
     def skip(relative: str) -> bool:
@@ -146,6 +147,8 @@ def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
             for relative, _, name in iter_files(folder, max_depth=8 if recursive else 0, deeper="skip", skip=skip)
             if name.endswith(".ipynb")
         ]
+    except TreeTooLarge as err:
+        raise SubmissionError(f"the submission folder is too large to search ({err})") from None
     except OSError as err:
         raise SubmissionError(f"the submission folder cannot be searched ({err.strerror or err})") from None
     return sorted(found)

@@ -595,6 +595,24 @@ class TrustedExecute(Execute):
             return None
         return super()._update_display_id(display_id, msg)
 
+    def on_cell_executed(self, **kwargs):
+        """nbgrader's record of an error reply that came without an error output, within the outputs' budget.
+
+        The kernel writes that reply: its ``evalue`` and ``traceback`` count against :attr:`max_output_bytes`
+        like any output, and past it only a note is kept. During a test's request nothing is recorded.
+        """
+        reply = kwargs.get("execute_reply")
+        content = reply.get("content") if isinstance(reply, dict) else None
+        if isinstance(content, dict) and content.get("status") == "error":
+            if self._in_probe:
+                return None
+            self._output_bytes += _size({key: content.get(key) for key in ("ename", "evalue", "traceback")})
+            if self._output_bytes > self.max_output_bytes:
+                note = f"[the error's text dropped: the notebook's outputs exceed {self.max_output_bytes} bytes]"
+                content = dict(content, ename=str(content.get("ename"))[:80], evalue=note, traceback=[note])
+                kwargs["execute_reply"] = dict(reply, content=content)
+        return super().on_cell_executed(**kwargs)
+
     def handle_comm_msg(self, outs, msg, cell_index):
         """Comm (widget) messages are counted by the channel and otherwise ignored: grading keeps no widget state."""
         return None

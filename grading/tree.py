@@ -41,13 +41,25 @@ def _open_below(top: int, parts: tuple[str, ...]) -> int:
     return fd
 
 
-def iter_files(folder: str | Path, *, max_depth: int, deeper: str = "refuse", skip=lambda relative: False):
+MAX_ENTRIES = 100_000
+
+
+def iter_files(
+    folder: str | Path,
+    *,
+    max_depth: int,
+    deeper: str = "refuse",
+    skip=lambda relative: False,
+    max_entries: int = MAX_ENTRIES,
+):
     """Yield ``(relative, folder_fd, name)`` for each regular file below ``folder``, links and special files left out.
 
     ``folder_fd`` is open only until the next item: use it at once (``os.open(name, dir_fd=folder_fd)``).
     Folders more than ``max_depth`` levels down raise :class:`TreeTooLarge` (``deeper="refuse"``) or are
     not entered (``deeper="skip"``). ``skip(relative_path) -> bool`` leaves files and folders out. A link
-    in place of ``folder`` yields nothing.
+    in place of ``folder`` yields nothing. Every entry listed (file, folder, link or other, skipped or
+    not) is counted as the listing returns it, before its name is kept: past ``max_entries`` in all the
+    walk raises :class:`TreeTooLarge`, so neither many folders nor one huge folder costs more memory.
     """
     try:
         top = os.open(folder, _DIRECTORY)
@@ -59,12 +71,19 @@ def iter_files(folder: str | Path, *, max_depth: int, deeper: str = "refuse", sk
         raise
     try:
         queue: list[tuple[str, ...]] = [()]
+        listed = 0
         while queue:
             parts = queue.pop(0)
             fd = _open_below(top, parts)
             try:
+                names = []
                 with os.scandir(fd) as entries:
-                    names = sorted(entry.name for entry in entries)
+                    for entry in entries:
+                        listed += 1
+                        if listed > max_entries:
+                            raise TreeTooLarge(f"more than {max_entries} files and folders")
+                        names.append(entry.name)
+                names.sort()
                 for name in names:
                     relative = "/".join((*parts, name))
                     if skip(relative):
@@ -90,6 +109,7 @@ def read_tree(
     max_bytes: int,
     max_depth: int = 16,
     skip=lambda relative: False,
+    max_entries: int = MAX_ENTRIES,
 ) -> dict[str, bytes]:
     """Every regular file below ``folder``, by relative POSIX path; links and special files are left out.
 
@@ -101,6 +121,8 @@ def read_tree(
         Bounds on the files kept and their total size, checked before each file is read.
     max_depth : int
         Folders nested deeper than this many levels are refused.
+    max_entries : int
+        Bound on every entry listed, files, folders and links, skipped or not (see :func:`iter_files`).
     skip : callable
         ``skip(relative_path) -> bool``: files and folders not to read (they count against no bound).
 
@@ -111,7 +133,7 @@ def read_tree(
     """
     out: dict[str, bytes] = {}
     left = max_bytes
-    for relative, fd, name in iter_files(folder, max_depth=max_depth, skip=skip):
+    for relative, fd, name in iter_files(folder, max_depth=max_depth, skip=skip, max_entries=max_entries):
         if len(out) >= max_files:
             raise TreeTooLarge(f"more than {max_files} files")
         out[relative] = _read_at_most(fd, name, left, max_bytes)

@@ -94,3 +94,28 @@ def test_searching_a_submission_with_a_deep_tree_neither_fails_nor_follows_links
     with pytest.raises(SubmissionError, match="no notebook"):
         place_notebooks(student, "t2", ["t2"])
     remove_tree(student / "t2" / "junk")
+
+
+def test_every_entry_listed_counts_so_many_folders_or_one_huge_folder_is_refused(tmp_path, monkeypatch):
+    """max_entries counts files, folders, links and skipped entries as they are listed, before names are kept."""
+    import functools
+
+    from grading import hooks, tree
+
+    for i in range(30):
+        (tmp_path / "many" / f"d{i}").mkdir(parents=True)
+    for i in range(30):
+        (tmp_path / "wide" / f"f{i}.txt").parent.mkdir(exist_ok=True)
+        (tmp_path / "wide" / f"f{i}.txt").write_text("x")
+    with pytest.raises(TreeTooLarge, match="more than 20 files and folders"):
+        list(iter_files(tmp_path / "many", max_depth=3, max_entries=20))
+    with pytest.raises(TreeTooLarge, match="more than 20 files and folders"):
+        read_tree(tmp_path / "wide", max_files=100, max_bytes=2**20, skip=lambda r: True, max_entries=20)
+    assert len(read_tree(tmp_path / "wide", max_files=100, max_bytes=2**20, max_entries=30)) == 30
+    student = tmp_path / "submitted" / "alice"
+    for i in range(30):
+        (student / "t2" / f"n{i}.txt").parent.mkdir(parents=True, exist_ok=True)
+        (student / "t2" / f"n{i}.txt").write_text("x")
+    monkeypatch.setattr(hooks, "iter_files", functools.partial(tree.iter_files, max_entries=20))
+    with pytest.raises(SubmissionError, match="too large to search"):
+        place_notebooks(student, "t2", ["t2"])

@@ -101,3 +101,23 @@ def test_containers_count_what_they_cost_decoded():
     from grading.preprocessors import _size
 
     assert _size({"metadata": {"k": [{}] * 1_000_000}}) >= 64 * 1_000_000
+
+
+def test_an_error_reply_counts_against_the_outputs_budget():
+    """nbgrader records an error reply that sent no error output: a forged one's traceback is bounded too."""
+    executor = _executor(in_probe=False)
+    executor.max_output_bytes = 3 * 2**20
+    huge = {"status": "error", "ename": "E" * 1000, "evalue": "v", "traceback": ["x" * 2**20] * 8}
+    cell = nbformat.v4.new_code_cell("1")
+    executor.on_cell_executed(cell=cell, cell_index=0, execute_reply={"content": huge})
+    assert len(cell.outputs) == 1 and "dropped" in cell.outputs[0].evalue
+    assert sum(len(line) for line in cell.outputs[0].traceback) < 1000 and len(cell.outputs[0].ename) <= 80
+    small = {"status": "error", "ename": "ValueError", "evalue": "bad", "traceback": ["ValueError: bad"]}
+    executor._output_bytes = 0
+    cell = nbformat.v4.new_code_cell("1")
+    executor.on_cell_executed(cell=cell, cell_index=0, execute_reply={"content": small})
+    assert cell.outputs[0].evalue == "bad"
+    probe = _executor(in_probe=True)
+    cell = nbformat.v4.new_code_cell("1")
+    probe.on_cell_executed(cell=cell, cell_index=0, execute_reply={"content": huge})
+    assert cell.outputs == []
