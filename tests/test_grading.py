@@ -4,11 +4,10 @@ For every assignment: release/ is what nbgrader generates; no solution or hidden
 test leaks into it; the reference answers score full marks; the untouched
 release scores zero; each typical mistake loses exactly the test cells it should, and its first
 failing test (a visible one, unless the mistake says otherwise) prints the hint that names it;
-other correct answers (and answers that warn) keep full marks; those that change different
-cells are graded together in one submission (``variants.together``). Typical mistakes share a
-submission only when they change different cells and can reach disjoint test cells
-(``variants.graded_together``, by the names their cells bind): each failure then belongs to one
-of them, and no failure may fall outside what they reach.
+other correct answers (and answers that warn) keep full marks. Variants share a submission
+(``variants.graded_together``) only when they change different cells and no mistake among them
+can reach a test cell another variant reaches (by the names their cells bind): each failure then
+belongs to one mistake, and no failure may fall outside what the mistakes reach.
 
 Each assignment's submissions (reference, untouched release, every variant) are
 graded by one ``nbgrader autograde <assignment>`` run, as an instructor grades a
@@ -38,7 +37,7 @@ from harness.notebooks import (
 from harness.scratch import Course
 
 from grading.remote import HIDDEN_FAILURE
-from variants import CORRECT, MISTAKES, graded_together, reach, together
+from variants import CORRECT, MISTAKES, graded_together, reach
 
 pytestmark = pytest.mark.slow
 ASSIGNMENTS = assignments()
@@ -58,20 +57,21 @@ def _student(prefix: str, name: str) -> str:
     return f"{prefix}-{name}".replace("_", "-")
 
 
-def _correct_groups(assignment: str) -> dict[str, list]:
-    """Student name -> the other correct answers graded together in that one submission."""
-    return {f"correct-{i}": group for i, group in enumerate(together(CORRECT.get(assignment, [])), start=1)}
+_GROUPS: dict[str, dict[str, list]] = {}
 
 
-def _mistake_groups(assignment: str) -> dict[str, list]:
-    """Student name -> the typical mistakes graded together in that one submission (``variants.graded_together``)."""
-    groups = graded_together(assignment, MISTAKES.get(assignment, []))
-    return {f"mistakes-{i}": group for i, group in enumerate(groups, start=1)}
+def _groups(assignment: str) -> dict[str, list]:
+    """Student name -> the typical mistakes and other correct answers graded together in that one submission
+    (``variants.graded_together``)."""
+    if assignment not in _GROUPS:
+        groups = graded_together(assignment, MISTAKES.get(assignment, []), CORRECT.get(assignment, []))
+        _GROUPS[assignment] = {f"variants-{i}": group for i, group in enumerate(groups, start=1)}
+    return _GROUPS[assignment]
 
 
 def _holder(assignment: str, variant) -> str:
-    """The student whose submission holds the typical mistake ``variant``."""
-    return next(student for student, group in _mistake_groups(assignment).items() if variant in group)
+    """The student whose submission holds ``variant``."""
+    return next(student for student, group in _groups(assignment).items() if variant in group)
 
 
 def _batch(course, assignment) -> dict[str, dict[str, float]]:
@@ -86,10 +86,7 @@ def _batch(course, assignment) -> dict[str, dict[str, float]]:
         }
         if assignment in COLAB:  # what a student in Colab hands in: the same answers, saved by Colab
             submissions["colab"] = as_colab_saves_it(reference_submission(assignment))
-        for student, group in _mistake_groups(assignment).items():
-            answers = {k: v for variant in group for k, v in variant.answers(assignment).items()}
-            submissions[student] = reference_submission(assignment, answers)
-        for student, group in _correct_groups(assignment).items():
+        for student, group in _groups(assignment).items():
             answers = {k: v for variant in group for k, v in variant.answers(assignment).items()}
             submissions[student] = reference_submission(assignment, answers)
         for student, notebook in submissions.items():
@@ -146,14 +143,13 @@ def test_release_contains_no_solution_and_no_hidden_test(assignment):
 
 
 def _lost_by(course, assignment, student, variant=None):
-    """The autograded test cells ``student`` did not get full marks on, with scores; of a typical mistake
-    ``variant``, those it can reach (the others belong to the mistakes graded with it)."""
+    """The autograded test cells ``student`` did not get full marks on, with scores; of ``variant``, those it
+    can reach (the others belong to the mistakes graded with it)."""
     scores = _batch(course, assignment)[student]
     tests = _tests_of(course, assignment)
     if variant is not None:
         assert variant.loses <= set(tests), f"unknown test cells in the mistake library: {variant.loses - set(tests)}"
-        if variant.loses:
-            tests = {name: points for name, points in tests.items() if name in reach(assignment, variant)}
+        tests = {name: points for name, points in tests.items() if name in reach(assignment, variant)}
     return {name: scores[name] for name, points in tests.items() if scores[name] < points}
 
 
@@ -193,10 +189,10 @@ def _grading_tests(assignment: str) -> type:
             )
             assert all(score == 0 for score in lost.values())
 
-        @pytest.mark.parametrize("student", list(_mistake_groups(assignment)))
-        def test_every_point_a_submission_of_mistakes_loses_belongs_to_one_of_them(self, course, student):
-            group = _mistake_groups(assignment)[student]
-            reached = set().union(*(reach(assignment, v) for v in group))
+        @pytest.mark.parametrize("student", list(_groups(assignment)))
+        def test_every_point_a_submission_of_variants_loses_belongs_to_one_of_its_mistakes(self, course, student):
+            group = _groups(assignment)[student]
+            reached = set().union(*(reach(assignment, v) for v in group if v.loses))
             lost = _lost_by(course, assignment, student)
             assert set(lost) <= reached, (
                 f"{', '.join(v.name for v in group)} lost {sorted(set(lost) - reached)}, which none of them reaches"
@@ -220,11 +216,11 @@ def _grading_tests(assignment: str) -> type:
 
         @pytest.mark.parametrize("variant", CORRECT.get(assignment, []), ids=lambda v: v.name)
         def test_other_correct_answers_score_full_marks(self, course, variant):
-            student, group = next((s, g) for s, g in _correct_groups(assignment).items() if variant in g)
+            student = _holder(assignment, variant)
             lost = _lost_by(course, assignment, student, variant)
             assert not lost, (
                 f"{variant.name} is correct, but the submission that holds it "
-                f"({', '.join(v.name for v in group)}: disjoint cells) lost points on {lost}"
+                f"({', '.join(v.name for v in _groups(assignment)[student])}) lost points it reaches: {lost}"
             )
 
     if assignment in COLAB:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from harness.notebooks import assignments, autograded_cells, solutions
 
-from variants import CORRECT, MISTAKES, Variant, VariantDrift, together
+from variants import CORRECT, MISTAKES, Variant, VariantDrift
 
 
 @pytest.mark.parametrize("assignment", assignments())
@@ -43,23 +43,6 @@ def test_a_whole_cell_replacement_stands_alone():
         mixed.answers(assignment)
 
 
-@pytest.mark.parametrize("assignment", assignments())
-def test_correct_answers_graded_together_change_different_cells(assignment):
-    groups = together(CORRECT[assignment])
-    assert sorted(v.name for g in groups for v in g) == sorted(v.name for v in CORRECT[assignment])
-    for group in groups:
-        cells = [k for v in group for k in v.edits]
-        assert len(cells) == len(set(cells)), [v.name for v in group]
-
-
-def test_variants_that_change_the_same_cell_are_graded_apart():
-    a = Variant("a", {"x": [("1", "2")]})
-    b = Variant("b", {"x": [("1", "3")], "y": [("1", "2")]})
-    c = Variant("c", {"y": [("1", "4")]})
-    d = Variant("d", {"z": [("1", "4")]})
-    assert together([a, b, c, d]) == [[a, c, d], [b]]
-
-
 def test_an_old_text_spans_a_scaffolds_comment_lines_and_nothing_else():
     """A scaffold's "# Step 2" lines between solution regions do not break a variant written against the code."""
     import re
@@ -73,14 +56,23 @@ def test_an_old_text_spans_a_scaffolds_comment_lines_and_nothing_else():
 
 
 @pytest.mark.parametrize("assignment", assignments())
-def test_mistakes_graded_together_reach_disjoint_tests_and_each_reaches_what_it_loses(assignment):
-    """The name flow (variants.reach) covers every test cell a mistake is known to lose; groups never share one."""
+def test_variants_graded_together_keep_each_mistakes_reach_apart(assignment):
+    """The name flow (variants.reach) covers every test cell a mistake is known to lose; in a group no mistake
+    reaches a test cell another variant reaches, and no two variants change the same cell."""
     from variants import graded_together, reach
 
     for variant in MISTAKES[assignment]:
         assert variant.loses <= reach(assignment, variant), (variant.name, variant.loses - reach(assignment, variant))
-    for group in graded_together(assignment, MISTAKES[assignment]):
-        reached = [reach(assignment, v) for v in group]
-        assert sum(map(len, reached)) == len(set().union(*reached)), [v.name for v in group]
+    groups = graded_together(assignment, MISTAKES[assignment], CORRECT[assignment])
+    assert sorted(v.name for g in groups for v in g) == sorted(
+        v.name for v in MISTAKES[assignment] + CORRECT[assignment]
+    )
+    for group in groups:
+        for mistake in (v for v in group if v.loses):
+            for other in group:
+                assert other is mistake or not reach(assignment, mistake) & reach(assignment, other), (
+                    mistake.name,
+                    other.name,
+                )
         cells = [k for v in group for k in v.edits]
         assert len(cells) == len(set(cells)), [v.name for v in group]

@@ -24,9 +24,9 @@ failure must come from a visible test, which the student runs before handing in,
 ``hidden`` is set: a mistake that every visible test lets through and only a hidden test
 catches (its message then reaches the student in feedback).
 
-Other correct answers that change different solution cells are graded together, as one
-submission (:func:`together`): it must keep full marks, which each of them alone must too.
-A typical mistake is always graded alone, so that what it loses is its own.
+Variants that change different solution cells share a submission when no typical mistake among
+them can reach a test cell another of them reaches (:func:`graded_together`, by :func:`reach`):
+each failure then belongs to one mistake, so what each loses is its own, as if graded alone.
 """
 
 from __future__ import annotations
@@ -94,18 +94,6 @@ class Variant:
 def _allowing_comment_lines(old: str) -> str:
     """A pattern for ``old`` exactly, except that whole comment lines may lie between its lines."""
     return r"\n(?:[ \t]*#[^\n]*\n)*".join(re.escape(line) for line in old.split("\n"))
-
-
-def together(variants: list[Variant]) -> list[list[Variant]]:
-    """``variants`` in groups that change disjoint solution cells (first fit, in order): one submission each."""
-    groups: list[list[Variant]] = []
-    for variant in variants:
-        home = next((g for g in groups if not any(set(variant.edits) & set(other.edits) for other in g)), None)
-        if home is None:
-            groups.append([variant])
-        else:
-            home.append(variant)
-    return groups
 
 
 def _module(assignment: str):
@@ -225,24 +213,28 @@ def reach(assignment: str, variant: Variant) -> frozenset[str]:
     return frozenset(reached & tests)
 
 
-def graded_together(assignment: str, variants: list[Variant]) -> list[list[Variant]]:
-    """Typical mistakes in groups graded as one submission each (first fit, in order).
+def graded_together(assignment: str, mistakes: list[Variant], correct: list[Variant] = ()) -> list[list[Variant]]:
+    """Typical mistakes and other correct answers in groups graded as one submission each (first fit, in order).
 
     Two mistakes share a submission only when they change different solution cells and the test cells they can
     reach (:func:`reach`) are disjoint: each test cell that fails then belongs to exactly one of them, and what
-    each loses is its own, as if it were graded alone.
+    each loses is its own, as if it were graded alone. Another correct answer joins a group when it changes
+    cells no member changes and reaches no test cell a mistake in it reaches (it must lose nothing there);
+    correct answers may reach the same test cells as one another, since none of them may lose any.
     """
     groups: list[list[Variant]] = []
-    for variant in variants:
+
+    def fits(variant: Variant, group: list[Variant]) -> bool:
         mine = reach(assignment, variant)
-        home = next(
-            (
-                g
-                for g in groups
-                if not any(set(variant.edits) & set(other.edits) or mine & reach(assignment, other) for other in g)
-            ),
-            None,
-        )
+        for other in group:
+            if set(variant.edits) & set(other.edits):
+                return False
+            if (variant.loses or other.loses) and mine & reach(assignment, other):
+                return False
+        return True
+
+    for variant in [*mistakes, *correct]:
+        home = next((g for g in groups if fits(variant, g)), None)
         if home is None:
             groups.append([variant])
         else:
