@@ -134,7 +134,10 @@ def _module_level_names(tree: ast.Module) -> set[str]:
             names.add(EVERYTHING)
         elif isinstance(node, ast.Name) and node.id in {"globals", "exec", "eval", "get_ipython", "vars", "locals"}:
             names.add(EVERYTHING)
-    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+        elif isinstance(node, ast.NamedExpr):  # := binds in the enclosing scope, even from a comprehension
+            names.add(node.target.id)
+    # a comprehension's own variables are its locals, as a function's are
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.comprehension)
     todo = list(ast.iter_child_nodes(tree))
     while todo:
         node = todo.pop()
@@ -163,18 +166,31 @@ def _root(node: ast.AST) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
+_REACH: dict[tuple[str, str], frozenset[str]] = {}
+
+
 def reach(assignment: str, variant: Variant) -> frozenset[str]:
+    """:func:`_reach`, computed once per assignment and variant name."""
+    key = (assignment, variant.name)
+    if key not in _REACH:
+        _REACH[key] = _reach(assignment, variant)
+    return _REACH[key]
+
+
+def _reach(assignment: str, variant: Variant) -> frozenset[str]:
     """The autograded test cells whose outcome ``variant`` could change, by the names its cells bind.
 
     A name flow over the instructor notebook with the variant's answers in place. The changed cells taint
-    every name they or the reference cells they replace bind or change (:func:`_module_level_names`); a code
-    cell that reads a tainted name is reached and taints what it binds or changes, in any order (a function
-    defined early reads a global late). A test cell runs in the grader, in a fresh namespace
+    every name they or the reference cells they replace bind or change (:func:`_module_level_names`); a
+    top-level statement of another cell that reads a tainted name is reached and taints what it binds or
+    changes, in any order (a function defined early reads a global late). A test cell is reached as a
+    whole, by the names the grader fetches for it from the kernel. It runs in the grader, in a fresh namespace
     (``grading.remote``), so it passes no name on. It can change the kernel's random number generator (a
     hidden test builds the student's module there), which a name flow cannot follow: every cell that trains
     sets its seed first (``set_seed``), and a failure outside what a submission's mistakes reach fails
     tests/test_grading.py.
     """
+    from grading.remote import free_names
     from helpers.checks import loaded_names, parsed_cells
 
     nb = read(notebook_path(assignment, SOURCE))
@@ -200,13 +216,23 @@ def reach(assignment: str, variant: Variant) -> frozenset[str]:
             tainted |= _module_level_names(parsed(name, reference[name]))
             continue
         tree = parsed(name, strip_markers(cell.source))
-        cells.append((name, loaded_names(tree), _module_level_names(tree) if name not in tests else set()))
+        if name in tests:  # what the grader fetches from the kernel for it (grading.remote.free_names)
+            cells.append((name, free_names(strip_markers(cell.source)), set()))
+            continue
+        for statement in tree.body:  # each top-level statement on its own: `r = f(x)` taints r, not the cell
+            unit = ast.Module(body=[statement], type_ignores=[])
+            # a definition reads what its body loads but does not bind itself (its arguments are its own)
+            definition = isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            reads = free_names(ast.unparse(unit)) if definition else loaded_names(unit)
+            cells.append((name, reads, _module_level_names(unit)))
     reached: set[str] = set()
+    done: set[int] = set()
     changed = True
     while changed:
         changed = False
-        for name, reads, binds in cells:
-            if name not in reached and (reads & tainted or EVERYTHING in tainted):
+        for unit, (name, reads, binds) in enumerate(cells):
+            if unit not in done and (reads & tainted or EVERYTHING in tainted):
+                done.add(unit)
                 reached.add(name)
                 tainted |= binds
                 changed = True
