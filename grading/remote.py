@@ -474,7 +474,7 @@ class TestRunner:
                     if type(value) is Remote:
                         object.__setattr__(value, "_source", helpers.checks.definition_source(student_cells, missing))
                     namespace[missing] = value
-                exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102  (the instructor's test)
+                exec(compile(source, _filename(name), "exec"), namespace)  # noqa: S102  (the instructor's test)
             except (KernelStopped, KeyboardInterrupt, SystemExit):
                 raise
             except RemoteError as err:
@@ -504,7 +504,12 @@ def failing_line(err: BaseException, filename: str) -> int | None:
 
 
 def _marked(evalue: str, err: BaseException, name: str, hidden: frozenset[int]) -> str:
-    return HIDDEN_FAILURE + evalue if failing_line(err, f"<{name}>") in hidden else evalue
+    return HIDDEN_FAILURE + evalue if failing_line(err, _filename(name)) in hidden else evalue
+
+
+def _filename(name: str) -> str:
+    """The file name a test cell's code is compiled under, by which its frames are found again."""
+    return f"<{name}>"
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:

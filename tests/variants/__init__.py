@@ -191,7 +191,7 @@ def _reach(assignment: str, variant: Variant) -> frozenset[str]:
     tests/test_grading.py.
     """
     from grading.remote import free_names
-    from helpers.checks import loaded_names, parsed_cells
+    from helpers.checks import bound_names, loaded_names, parsed_cells
 
     nb = read(notebook_path(assignment, SOURCE))
     answers = variant.answers(assignment)
@@ -223,7 +223,7 @@ def _reach(assignment: str, variant: Variant) -> frozenset[str]:
             unit = ast.Module(body=[statement], type_ignores=[])
             # a definition reads what its body loads but does not bind itself (its arguments are its own)
             definition = isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-            reads = free_names(ast.unparse(unit)) if definition else loaded_names(unit)
+            reads = loaded_names(unit) - bound_names(unit) if definition else loaded_names(unit)
             cells.append((name, reads, _module_level_names(unit)))
     reached: set[str] = set()
     done: set[int] = set()
