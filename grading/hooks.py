@@ -18,7 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from .tree import TreeTooLarge, iter_files
+from .config import SubmissionFolders, course_file_config
+from .tree import TreeTooLarge, iter_entries, iter_files
 
 log = logging.getLogger("course.grading")
 
@@ -35,7 +36,9 @@ def valid_student_id(student: str) -> bool:
     return bool(STUDENT_ID.fullmatch(student)) and ".." not in student
 
 
-def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list[Path]:
+def drop_links(
+    assignment: str, student: str, notebooks: list[str], limits: SubmissionFolders | None = None, **_
+) -> list[Path]:
     """Remove symbolic links and special files from submission folders before nbgrader copies them.
 
     nbgrader copies every file of ``submitted/<student>/<assignment>/`` into
@@ -44,10 +47,11 @@ def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list
     or changed with the instructor's rights. Only regular files and folders stay; a
     link carries no work of the student's, so nothing is lost.
 
-    The folders are walked by directory descriptors (``os.fwalk``), so no path length or
-    depth hides an entry. nbgrader ignores a hook that fails, so a folder that cannot be
-    walked completely is not left for it to copy: it is moved, whole, to
-    ``quarantine/<student>/`` in the course folder and its notebooks are taken out of
+    The folders are walked by directory descriptors, iteratively (:func:`grading.tree.iter_entries`),
+    so no path length hides an entry and no depth exhausts the grader. nbgrader ignores a hook that
+    fails, so a folder that cannot be walked completely (deeper than ``limits.max_depth``, more than
+    ``limits.max_entries`` entries, a folder that cannot be listed) is not left for it to copy: it is
+    moved, whole, to ``quarantine/<student>/`` in the course folder and its notebooks are taken out of
     ``notebooks`` (that submission is then reported as not graded; nothing is deleted).
 
     Parameters
@@ -56,6 +60,8 @@ def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list
         As nbgrader passes them (they may be ``*``); the folders come from ``notebooks``.
     notebooks : list of str
         Paths of the submitted notebooks about to be converted (updated in place).
+    limits : SubmissionFolders, optional
+        The bounds; by default those of each folder's course (its ``nbgrader_config.py``).
 
     Returns
     -------
@@ -71,27 +77,26 @@ def drop_links(assignment: str, student: str, notebooks: list[str], **_) -> list
         if not folder.is_dir():
             continue
         try:
-            removed += _drop_links_below(folder)
-        except Exception as err:  # noqa: BLE001  (OSError, or RecursionError for a very deep tree: never copy it)
+            removed += _drop_links_below(folder, limits or _limits_of(folder.parents[2]))
+        except Exception as err:  # noqa: BLE001  (OSError, TreeTooLarge: never let nbgrader copy it)
             removed.append(_quarantine(folder, err))
             notebooks[:] = [n for n in notebooks if Path(n).parent != folder]
     return removed
 
 
-def _drop_links_below(folder: Path) -> list[Path]:
-    def fail(err: OSError) -> None:
-        raise err
+def _limits_of(course_root: Path) -> SubmissionFolders:
+    """The submission-folder bounds that the course folder's ``nbgrader_config.py`` sets."""
+    return SubmissionFolders(config=course_file_config(course_root))
 
+
+def _drop_links_below(folder: Path, limits: SubmissionFolders) -> list[Path]:
     removed = []
-    for top, dirs, files, top_fd in os.fwalk(folder, follow_symlinks=False, onerror=fail):
-        for name in [*dirs, *files]:
-            mode = os.stat(name, dir_fd=top_fd, follow_symlinks=False).st_mode
-            if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                os.unlink(name, dir_fd=top_fd)
-                removed.append(Path(top, name))
-                if name in dirs:
-                    dirs.remove(name)
-                log.warning("removed %s from the submission: not a regular file", Path(top, name))
+    walk = iter_entries(folder, max_depth=limits.max_depth, max_entries=limits.max_entries, deeper="refuse")
+    for relative, folder_fd, name, mode in walk:
+        if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            os.unlink(name, dir_fd=folder_fd)
+            removed.append(folder / relative)
+            log.warning("removed %s from the submission: not a regular file", folder / relative)
     return removed
 
 
@@ -130,12 +135,12 @@ def _quarantine(folder: Path, err: Exception) -> Path:
     return target
 
 
-def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
+def _notebooks_in(folder: Path, recursive: bool, limits: SubmissionFolders) -> list[Path]:
     """Notebooks (regular files, not links) in ``folder``, or up to 8 levels below it (``recursive``).
 
     Walked by descriptors, iteratively (:func:`grading.tree.iter_files`): no depth or path length makes
     the search fail; folders deeper than 8 levels are not searched, and a folder holding more than
-    :data:`grading.tree.MAX_ENTRIES` entries in all is refused.
+    ``limits.max_entries`` entries in all is refused.
     """
 
     def skip(relative: str) -> bool:
@@ -144,7 +149,9 @@ def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
     try:
         found = [
             folder / relative
-            for relative, _, name in iter_files(folder, max_depth=8 if recursive else 0, deeper="skip", skip=skip)
+            for relative, _, name in iter_files(
+                folder, max_depth=8 if recursive else 0, max_entries=limits.max_entries, deeper="skip", skip=skip
+            )
             if name.endswith(".ipynb")
         ]
     except TreeTooLarge as err:
@@ -154,7 +161,13 @@ def _notebooks_in(folder: Path, recursive: bool) -> list[Path]:
     return sorted(found)
 
 
-def place_notebooks(student_dir: Path, assignment: str, expected: list[str], search: bool = True) -> list[str]:
+def place_notebooks(
+    student_dir: Path,
+    assignment: str,
+    expected: list[str],
+    search: bool = True,
+    limits: SubmissionFolders | None = None,
+) -> list[str]:
     """Put a student's notebook where nbgrader looks for it, or say why it cannot be graded.
 
     When the assignment has one notebook (``expected``, names without ``.ipynb``) and
@@ -172,6 +185,8 @@ def place_notebooks(student_dir: Path, assignment: str, expected: list[str], sea
         The assignment's notebook names, from ``source/<assignment>/``.
     search : bool
         Also look below the assignment folder and in the student's folder.
+    limits : SubmissionFolders, optional
+        The bounds on the search; by default those of the course folder above ``submitted/``.
 
     Returns
     -------
@@ -184,12 +199,13 @@ def place_notebooks(student_dir: Path, assignment: str, expected: list[str], sea
         No notebook, several candidates, or a notebook that is not a valid notebook.
     """
     folder = student_dir / assignment
+    limits = limits or _limits_of(Path(student_dir).parents[1])
     notes: list[str] = []
     if len(expected) == 1 and not (folder / f"{expected[0]}.ipynb").is_file():
         target = folder / f"{expected[0]}.ipynb"
-        found = _notebooks_in(folder, recursive=search) if folder.is_dir() else []
+        found = _notebooks_in(folder, recursive=search, limits=limits) if folder.is_dir() else []
         if search and not found:
-            found = _notebooks_in(student_dir, recursive=False)
+            found = _notebooks_in(student_dir, recursive=False, limits=limits)
         if not found:
             raise SubmissionError(f"no notebook found for {assignment} (expected {target.name})")
         if len(found) > 1:
@@ -199,7 +215,7 @@ def place_notebooks(student_dir: Path, assignment: str, expected: list[str], sea
         shutil.move(found[0], target)
         notes.append(f"graded {found[0].relative_to(student_dir)} as {assignment}/{target.name}")
     wanted = {f"{name}.ipynb" for name in expected}
-    for other in _notebooks_in(folder, recursive=False) if folder.is_dir() else []:
+    for other in _notebooks_in(folder, recursive=False, limits=limits) if folder.is_dir() else []:
         if other.name not in wanted:
             (folder / "_ignored").mkdir(exist_ok=True)
             shutil.move(other, folder / "_ignored" / other.name)
@@ -233,7 +249,7 @@ def prepare_submission(assignment: str, student: str, notebooks: list[str], **_)
         course_root, name = folder.parents[2], folder.name
         expected = expected_notebooks(course_root, name)
         try:
-            notes = place_notebooks(folder.parent, name, expected, search=False)
+            notes = place_notebooks(folder.parent, name, expected, search=False, limits=_limits_of(course_root))
         except SubmissionError as err:
             log.warning("%s: %s", folder, err)
             continue

@@ -41,25 +41,23 @@ def _open_below(top: int, parts: tuple[str, ...]) -> int:
     return fd
 
 
-MAX_ENTRIES = 100_000
-
-
-def iter_files(
+def iter_entries(
     folder: str | Path,
     *,
     max_depth: int,
+    max_entries: int,
     deeper: str = "refuse",
     skip=lambda relative: False,
-    max_entries: int = MAX_ENTRIES,
 ):
-    """Yield ``(relative, folder_fd, name)`` for each regular file below ``folder``, links and special files left out.
+    """Yield ``(relative, folder_fd, name, mode)`` for every entry below ``folder``: files, folders, links, others.
 
-    ``folder_fd`` is open only until the next item: use it at once (``os.open(name, dir_fd=folder_fd)``).
-    Folders more than ``max_depth`` levels down raise :class:`TreeTooLarge` (``deeper="refuse"``) or are
-    not entered (``deeper="skip"``). ``skip(relative_path) -> bool`` leaves files and folders out. A link
-    in place of ``folder`` yields nothing. Every entry listed (file, folder, link or other, skipped or
-    not) is counted as the listing returns it, before its name is kept: past ``max_entries`` in all the
-    walk raises :class:`TreeTooLarge`, so neither many folders nor one huge folder costs more memory.
+    ``folder_fd`` is open only until the next item: use it at once (``os.open(name, dir_fd=folder_fd)``,
+    ``os.unlink(name, dir_fd=folder_fd)``); ``mode`` is the entry's own (a link's, not its target's), and
+    only real folders are entered. Folders more than ``max_depth`` levels down raise :class:`TreeTooLarge`
+    (``deeper="refuse"``) or are not entered (``deeper="skip"``). ``skip(relative_path) -> bool`` leaves
+    entries out. A link in place of ``folder`` yields nothing. Every entry listed (skipped or not) is
+    counted as the listing returns it, before its name is kept: past ``max_entries`` in all the walk raises
+    :class:`TreeTooLarge`, so neither many folders nor one huge folder costs more memory.
     """
     try:
         top = os.open(folder, _DIRECTORY)
@@ -88,18 +86,36 @@ def iter_files(
                     relative = "/".join((*parts, name))
                     if skip(relative):
                         continue
-                    info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                    if stat.S_ISDIR(info.st_mode):
+                    mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+                    if stat.S_ISDIR(mode):
                         if len(parts) < max_depth:
                             queue.append((*parts, name))
                         elif deeper == "refuse":
                             raise TreeTooLarge(f"folders nest deeper than {max_depth} levels ({relative[:120]}...)")
-                    elif stat.S_ISREG(info.st_mode):
-                        yield relative, fd, name
+                    yield relative, fd, name, mode
             finally:
                 os.close(fd)
     finally:
         os.close(top)
+
+
+def iter_files(
+    folder: str | Path,
+    *,
+    max_depth: int,
+    max_entries: int,
+    deeper: str = "refuse",
+    skip=lambda relative: False,
+):
+    """Yield ``(relative, folder_fd, name)`` for each regular file below ``folder``, links and special files left out.
+
+    The walk and its bounds are :func:`iter_entries`'.
+    """
+    for relative, fd, name, mode in iter_entries(
+        folder, max_depth=max_depth, max_entries=max_entries, deeper=deeper, skip=skip
+    ):
+        if stat.S_ISREG(mode):
+            yield relative, fd, name
 
 
 def read_tree(
@@ -107,9 +123,9 @@ def read_tree(
     *,
     max_files: int,
     max_bytes: int,
+    max_entries: int,
     max_depth: int = 16,
     skip=lambda relative: False,
-    max_entries: int = MAX_ENTRIES,
 ) -> dict[str, bytes]:
     """Every regular file below ``folder``, by relative POSIX path; links and special files are left out.
 

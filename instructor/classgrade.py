@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grading.config import SubmissionFolders
 from grading.hooks import SubmissionError, expected_notebooks, place_notebooks, valid_student_id
 from grading.tree import remove_tree
 
@@ -93,7 +94,11 @@ def submission_files(folder: Path, limits: CourseGrade | None = None) -> dict[st
 
     try:
         return read_files(
-            folder, max_files=limits.max_submission_files, max_bytes=limits.max_submission_bytes, skip=skip
+            folder,
+            max_files=limits.max_submission_files,
+            max_bytes=limits.max_submission_bytes,
+            max_entries=SubmissionFolders(config=limits.config).max_entries,
+            skip=skip,
         )
     except TreeTooLarge as err:
         raise SubmissionError(f"the submission folder is too large to grade: {err}") from None

@@ -45,13 +45,15 @@ def ensure_tools_on_path() -> None:
 
 def course_config(root: Path, db_url: str | None = None):
     """The course's nbgrader configuration (its ``nbgrader_config.py``) for the course folder ``root``."""
-    from traitlets.config.loader import Config, PyFileConfigLoader
+    from traitlets.config.loader import Config
+
+    from grading.config import course_file_config
 
     root = Path(root).resolve()
     if not (root / "nbgrader_config.py").is_file():
         raise FileNotFoundError(f"no nbgrader_config.py in {root}: run this in the course folder")
     config = Config()
-    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
+    config.merge(course_file_config(root))
     config.CourseDirectory.root = str(root)
     if db_url:
         config.CourseDirectory.db_url = db_url

@@ -42,15 +42,23 @@ def write_files(folder: Path, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-def read_files(folder: Path, *, max_files: int = 10_000, max_bytes: int = 2**30, skip=lambda name: False) -> dict:
+def read_files(
+    folder: Path, *, max_files: int = 10_000, max_bytes: int = 2**30, max_entries: int | None = None, skip=None
+) -> dict:
     """Every regular file below ``folder`` (links and special files are skipped), by relative path.
 
     Walked by descriptors, iteratively and within the bounds given (:func:`grading.tree.read_tree`,
-    which raises :class:`grading.tree.TreeTooLarge` past them).
+    which raises :class:`grading.tree.TreeTooLarge` past them); ``max_entries`` defaults to
+    ``SubmissionFolders.max_entries`` (:mod:`grading.config`).
     """
+    from grading.config import SubmissionFolders
     from grading.tree import read_tree
 
-    return read_tree(folder, max_files=max_files, max_bytes=max_bytes, skip=skip)
+    if max_entries is None:
+        max_entries = SubmissionFolders().max_entries
+    return read_tree(
+        folder, max_files=max_files, max_bytes=max_bytes, max_entries=max_entries, skip=skip or (lambda name: False)
+    )
 
 
 def _remove_quietly(path: Path) -> None:

@@ -7,7 +7,6 @@ Misplaced notebooks on nbgrader's own path
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import stat
@@ -153,18 +152,27 @@ def test_the_hook_removes_links_at_any_depth(course):
     assert not [p for p in folder.iterdir() if p.name == "gradebook.txt"]
 
 
-@pytest.mark.parametrize("error", [OSError(errno.ENAMETOOLONG, "File name too long"), RecursionError("too deep")])
-def test_a_folder_that_cannot_be_walked_is_quarantined_not_graded(course, monkeypatch, caplog, error):
+def _too_deep(folder):
+    """A chain of folders deeper than SubmissionFolders.max_depth (32 by default), with a link at its bottom."""
+    fd = _deep_folder(folder / ".", levels=40)
+    os.symlink("/etc/passwd", "deep-link", dir_fd=fd)
+    os.close(fd)
+
+
+def _too_many(folder):
+    """More entries than the course's configuration allows (c.SubmissionFolders.max_entries = 50)."""
+    (folder.parents[2] / "nbgrader_config.py").write_text("c = get_config()\nc.SubmissionFolders.max_entries = 50\n")
+    for i in range(60):
+        (folder / f"n{i}.txt").write_text("x")
+
+
+@pytest.mark.parametrize("shape", [_too_deep, _too_many])
+def test_a_folder_that_cannot_be_walked_is_quarantined_not_graded(course, caplog, shape):
     """nbgrader ignores a failing hook and would copy the links: such a folder is moved aside, whole."""
     folder = course / "submitted" / "mallory" / "t2"
     found = [str(_nb(folder, "t2.ipynb"))]
     (folder / "gradebook.txt").symlink_to(course / "nbgrader_config.py")
-
-    def unwalkable(*args, **kwargs):
-        raise error
-        yield  # pragma: no cover
-
-    monkeypatch.setattr(os, "fwalk", unwalkable)
+    shape(folder)
     prepare_submission("t2", "mallory", found)
     assert found == [] and not folder.exists()
     (moved,) = (course / "quarantine" / "mallory").iterdir()

@@ -61,8 +61,8 @@ def test_read_tree_keeps_regular_files_only(tmp_path):
     (tmp_path / "passwd").symlink_to("/etc/passwd")
     (tmp_path / "etc").symlink_to("/etc")
     os.mkfifo(tmp_path / "fifo")  # opened without blocking, and left out
-    assert read_tree(tmp_path, max_files=10, max_bytes=100) == {"a.ipynb": b"{}", "sub/b.txt": b"b"}
-    assert read_tree(tmp_path / "etc", max_files=10, max_bytes=100) == {}
+    assert read_tree(tmp_path, max_files=10, max_bytes=100, max_entries=100) == {"a.ipynb": b"{}", "sub/b.txt": b"b"}
+    assert read_tree(tmp_path / "etc", max_files=10, max_bytes=100, max_entries=100) == {}
 
 
 def test_read_tree_counts_before_it_reads(tmp_path):
@@ -70,19 +70,19 @@ def test_read_tree_counts_before_it_reads(tmp_path):
         file.truncate(64 * 2**30)
     start = time.monotonic()
     with pytest.raises(TreeTooLarge, match="bytes"):
-        read_tree(tmp_path, max_files=10, max_bytes=2**20)
+        read_tree(tmp_path, max_files=10, max_bytes=2**20, max_entries=10_000)
     assert time.monotonic() - start < 5
     for i in range(5):
         (tmp_path / f"small{i}").write_text("x")
     with pytest.raises(TreeTooLarge, match="files"):
-        read_tree(tmp_path, max_files=3, max_bytes=2**40)
+        read_tree(tmp_path, max_files=3, max_bytes=2**40, max_entries=10_000)
 
 
 def test_read_tree_refuses_deep_trees_and_iter_files_can_skip_them(tmp_path):
     _deep(tmp_path / "deep", 40, every=1)
     with pytest.raises(TreeTooLarge, match="deeper than 16"):
-        read_tree(tmp_path, max_files=100, max_bytes=2**20)
-    found = [relative for relative, _, _ in iter_files(tmp_path, max_depth=3, deeper="skip")]
+        read_tree(tmp_path, max_files=100, max_bytes=2**20, max_entries=10_000)
+    found = [relative for relative, _, _ in iter_files(tmp_path, max_depth=3, max_entries=10_000, deeper="skip")]
     assert [r.count("/") for r in found] == [2, 3]  # deep/d.../f.txt and one level down; no deeper
     remove_tree(tmp_path / "deep")
 
@@ -96,12 +96,8 @@ def test_searching_a_submission_with_a_deep_tree_neither_fails_nor_follows_links
     remove_tree(student / "t2" / "junk")
 
 
-def test_every_entry_listed_counts_so_many_folders_or_one_huge_folder_is_refused(tmp_path, monkeypatch):
+def test_every_entry_listed_counts_so_many_folders_or_one_huge_folder_is_refused(tmp_path):
     """max_entries counts files, folders, links and skipped entries as they are listed, before names are kept."""
-    import functools
-
-    from grading import hooks, tree
-
     for i in range(30):
         (tmp_path / "many" / f"d{i}").mkdir(parents=True)
     for i in range(30):
@@ -112,10 +108,15 @@ def test_every_entry_listed_counts_so_many_folders_or_one_huge_folder_is_refused
     with pytest.raises(TreeTooLarge, match="more than 20 files and folders"):
         read_tree(tmp_path / "wide", max_files=100, max_bytes=2**20, skip=lambda r: True, max_entries=20)
     assert len(read_tree(tmp_path / "wide", max_files=100, max_bytes=2**20, max_entries=30)) == 30
-    student = tmp_path / "submitted" / "alice"
+    course = tmp_path / "course"
+    (course / "nbgrader_config.py").parent.mkdir()
+    (course / "nbgrader_config.py").write_text("c = get_config()\nc.SubmissionFolders.max_entries = 20\n")
+    student = course / "submitted" / "alice"
     for i in range(30):
         (student / "t2" / f"n{i}.txt").parent.mkdir(parents=True, exist_ok=True)
         (student / "t2" / f"n{i}.txt").write_text("x")
-    monkeypatch.setattr(hooks, "iter_files", functools.partial(tree.iter_files, max_entries=20))
     with pytest.raises(SubmissionError, match="too large to search"):
+        place_notebooks(student, "t2", ["t2"])  # the bound comes from the course's nbgrader_config.py
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    with pytest.raises(SubmissionError, match="no notebook"):
         place_notebooks(student, "t2", ["t2"])
