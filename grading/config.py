@@ -31,6 +31,12 @@ class SubmissionFolders(Configurable):
         help="The deepest level of folders the link check enters in a submission folder. A deeper one is moved, "
         "whole, to quarantine/<student>/ and not graded (nbgrader would copy what was not checked).",
     ).tag(config=True)
+    max_notebook_bytes = Integer(
+        64 * 2**20,
+        help="The largest submitted notebook, in bytes, that is read to check it before grading (a notebook with "
+        "figures is a few MB). A larger one is reported as not graded by `course grade`; plain `nbgrader "
+        "autograde` logs it and leaves it to nbgrader.",
+    ).tag(config=True)
 
 
 def course_file_config(root: str | Path) -> Config:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import shutil
 import stat
 import time
@@ -69,7 +70,7 @@ def drop_links(
         What was removed (and the folders moved to quarantine).
     """
     removed: list[Path] = []
-    for folder in sorted({Path(n).parent for n in notebooks}):
+    for folder in sorted({Path(os.path.normpath(n)).parent for n in notebooks}):
         if folder.is_symlink():
             folder.unlink()
             removed.append(folder)
@@ -80,8 +81,12 @@ def drop_links(
             removed += _drop_links_below(folder, limits or _limits_of(folder.parents[2]))
         except Exception as err:  # noqa: BLE001  (OSError, TreeTooLarge: never let nbgrader copy it)
             removed.append(_quarantine(folder, err))
-            notebooks[:] = [n for n in notebooks if Path(n).parent != folder]
+            notebooks[:] = [n for n in notebooks if Path(os.path.normpath(n)).parent != folder]
     return removed
+
+
+def _reason(err: Exception) -> str:
+    return f"{type(err).__name__}: {getattr(err, 'strerror', None) or err}"
 
 
 def _limits_of(course_root: Path) -> SubmissionFolders:
@@ -198,8 +203,21 @@ def place_notebooks(
     SubmissionError
         No notebook, several candidates, or a notebook that is not a valid notebook.
     """
+    student_dir = Path(os.path.normpath(student_dir))
     folder = student_dir / assignment
-    limits = limits or _limits_of(Path(student_dir).parents[1])
+    limits = limits or _limits_of(student_dir.parents[1])
+    # every move below goes by path, within the assignment folder or from the student's folder into it: first
+    # no link may be left there (a link named _ignored would carry a notebook into another student's folder or
+    # the course's source/); the search finds regular files only
+    if folder.is_symlink():
+        raise SubmissionError(f"the submission folder {assignment} is a link")
+    try:
+        _drop_links_below(folder, limits)
+    except Exception as err:  # noqa: BLE001  (OSError, TreeTooLarge: reported, nothing moved)
+        raise SubmissionError(f"the submission folder cannot be checked for links ({_reason(err)})") from None
+    for name in expected:
+        if os.path.lexists(folder / f"{name}.ipynb") and not (folder / f"{name}.ipynb").is_file():
+            raise SubmissionError(f"{assignment}/{name}.ipynb is not a file")
     notes: list[str] = []
     if len(expected) == 1 and not (folder / f"{expected[0]}.ipynb").is_file():
         target = folder / f"{expected[0]}.ipynb"
@@ -217,13 +235,22 @@ def place_notebooks(
     wanted = {f"{name}.ipynb" for name in expected}
     for other in _notebooks_in(folder, recursive=False, limits=limits) if folder.is_dir() else []:
         if other.name not in wanted:
-            (folder / "_ignored").mkdir(exist_ok=True)
-            shutil.move(other, folder / "_ignored" / other.name)
+            aside = folder / "_ignored"
+            if os.path.lexists(aside) and not aside.is_dir():
+                raise SubmissionError(f"{assignment}/_ignored is not a folder: extra notebooks cannot be set aside")
+            aside.mkdir(exist_ok=True)
+            kept = aside / other.name
+            while os.path.lexists(kept):  # never over a file the student already set aside
+                kept = aside / f"{other.stem}-{secrets.token_hex(3)}{other.suffix}"
+            shutil.move(other, kept)
             notes.append(f"ignored extra notebook {other.name}")
     for name in expected:
         path = folder / f"{name}.ipynb"
         if not path.is_file():
             continue
+        size = path.stat().st_size
+        if size > limits.max_notebook_bytes:
+            raise SubmissionError(f"{path.name} is larger than {limits.max_notebook_bytes} bytes ({size})")
         try:
             nbformat.validate(nbformat.read(path, as_version=4))
         except Exception as err:  # noqa: BLE001  (every reason is reported to the instructor)
@@ -245,16 +272,16 @@ def prepare_submission(assignment: str, student: str, notebooks: list[str], **_)
     ungradable is left for nbgrader to report.
     """
     drop_links(assignment, student, notebooks)
-    for folder in sorted({Path(n).parent for n in notebooks}):
+    for folder in sorted({Path(os.path.normpath(n)).parent for n in notebooks}):
         course_root, name = folder.parents[2], folder.name
-        expected = expected_notebooks(course_root, name)
         try:
+            expected = expected_notebooks(course_root, name)
             notes = place_notebooks(folder.parent, name, expected, search=False, limits=_limits_of(course_root))
-        except SubmissionError as err:
-            log.warning("%s: %s", folder, err)
+        except Exception as err:  # noqa: BLE001  (one folder's problem never stops the others' placement)
+            log.warning("%s: %s", folder, err if isinstance(err, SubmissionError) else _reason(err))
             continue
         for note in notes:
             log.warning("%s: %s", folder.parent.name, note)
-        kept = [n for n in notebooks if Path(n).parent != folder]
+        kept = [n for n in notebooks if Path(os.path.normpath(n)).parent != folder]
         kept += [str(folder / f"{stem}.ipynb") for stem in expected if (folder / f"{stem}.ipynb").is_file()]
         notebooks[:] = sorted(kept)

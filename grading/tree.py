@@ -7,8 +7,9 @@ opens it), folders whose mode denies listing, or a chain of folders deeper than
 
 * open every folder and file relative to its parent's descriptor, with
   ``O_NOFOLLOW``, so no path length hides an entry and no link is followed;
-* walk iteratively (a queue, never recursion), holding a bounded number of
-  descriptors whatever the depth;
+* walk iteratively (a stack, never recursion): a read opens each folder once from its
+  parent's descriptor and holds at most one descriptor per level of its depth bound; a
+  removal holds two, whatever the depth;
 * count before they keep: a file's size is checked against what is left of the
   byte budget before it is read, and never more than that is read.
 """
@@ -26,19 +27,6 @@ _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: 
 
 class TreeTooLarge(ValueError):
     """A folder holds more files, bytes or levels than allowed (the message says which)."""
-
-
-def _open_below(top: int, parts: tuple[str, ...]) -> int:
-    """A descriptor of the folder ``parts`` below the open folder ``top`` (each step refuses links)."""
-    fd = os.dup(top)
-    try:
-        for part in parts:
-            fd, parent = os.open(part, _DIRECTORY, dir_fd=fd), fd
-            os.close(parent)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
 
 
 def iter_entries(
@@ -67,36 +55,56 @@ def iter_entries(
         if err.errno == 40:  # ELOOP: a link
             return
         raise
+    listed = 0
+
+    def listing(fd: int) -> list[str]:
+        """The folder's names, each counted as the listing returns it; reversed, so that pop() is in order."""
+        nonlocal listed
+        names = []
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                listed += 1
+                if listed > max_entries:
+                    raise TreeTooLarge(f"more than {max_entries} files and folders")
+                names.append(entry.name)
+        return sorted(names, reverse=True)
+
+    # depth first, each folder opened once from its parent's descriptor: at most max_depth + 1 open at a time
+    stack: list[tuple[int, tuple[str, ...], list[str]]] = []
     try:
-        queue: list[tuple[str, ...]] = [()]
-        listed = 0
-        while queue:
-            parts = queue.pop(0)
-            fd = _open_below(top, parts)
-            try:
-                names = []
-                with os.scandir(fd) as entries:
-                    for entry in entries:
-                        listed += 1
-                        if listed > max_entries:
-                            raise TreeTooLarge(f"more than {max_entries} files and folders")
-                        names.append(entry.name)
-                names.sort()
-                for name in names:
-                    relative = "/".join((*parts, name))
-                    if skip(relative):
-                        continue
-                    mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
-                    if stat.S_ISDIR(mode):
-                        if len(parts) < max_depth:
-                            queue.append((*parts, name))
-                        elif deeper == "refuse":
-                            raise TreeTooLarge(f"folders nest deeper than {max_depth} levels ({relative[:120]}...)")
-                    yield relative, fd, name, mode
-            finally:
-                os.close(fd)
-    finally:
+        stack.append((top, (), listing(top)))
+    except BaseException:
         os.close(top)
+        raise
+    try:
+        while stack:
+            fd, parts, names = stack[-1]
+            if not names:
+                stack.pop()
+                os.close(fd)
+                continue
+            name = names.pop()
+            relative = "/".join((*parts, name))
+            if skip(relative):
+                continue
+            mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+            enter = False
+            if stat.S_ISDIR(mode):
+                if len(parts) < max_depth:
+                    enter = True
+                elif deeper == "refuse":
+                    raise TreeTooLarge(f"folders nest deeper than {max_depth} levels ({relative[:120]}...)")
+            yield relative, fd, name, mode
+            if enter:
+                child = os.open(name, _DIRECTORY, dir_fd=fd)
+                try:
+                    stack.append((child, (*parts, name), listing(child)))
+                except BaseException:
+                    os.close(child)
+                    raise
+    finally:
+        for fd, _, _ in stack:
+            os.close(fd)
 
 
 def iter_files(

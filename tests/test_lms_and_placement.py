@@ -104,6 +104,73 @@ def test_the_class_grader_reports_bad_folders_and_ids_without_stopping(course):
     assert "link" in reasons["linked"]
 
 
+def test_placement_moves_nothing_through_a_students_links(course):
+    """A link named _ignored (or a notebook that is a link) must not carry a file into another student's folder
+    or the course's source/: course grade places notebooks before it reads the folder."""
+    _nb(course / "submitted" / "bob" / "t1", "t1.ipynb")
+    _nb(course / "source" / "t1", "t1.ipynb")
+    before = {p: p.read_text() for p in [course / "submitted/bob/t1/t1.ipynb", course / "source/t1/t1.ipynb"]}
+    for student, target in [("mallory", "../../bob/t1"), ("mallory2", "../../../source/t1")]:
+        folder = course / "submitted" / student / "t2"
+        _nb(folder, "t2.ipynb")
+        (folder / "t1.ipynb").write_text("FORGED")
+        (folder / "_ignored").symlink_to(target)
+    mallory3 = course / "submitted" / "mallory3" / "t2"
+    _nb(mallory3, "mine.ipynb")
+    (mallory3 / "t2.ipynb").symlink_to("../../../source/t1/t1.ipynb")
+
+    ready, failed = classgrade.find_submissions(course, "t2")
+
+    assert {p: p.read_text() for p in before} == before
+    assert sorted(os.listdir(course / "source" / "t1")) == ["t1.ipynb"]
+    assert sorted(os.listdir(course / "submitted" / "bob" / "t1")) == ["t1.ipynb"]
+    assert not failed and {student for student, _, _ in ready} == {"mallory", "mallory2", "mallory3"}
+    assert (course / "submitted/mallory/t2/_ignored/t1.ipynb").read_text() == "FORGED"  # its own, set aside
+    assert (course / "submitted/mallory3/t2/t2.ipynb").read_text() == NB  # the link gone, its notebook placed
+
+
+def test_placement_reports_odd_shapes_and_keeps_every_file(course):
+    folder = course / "submitted" / "erin" / "t2"
+    _nb(folder, "t2.ipynb")
+    _nb(folder, "scratch.ipynb")
+    (folder / "_ignored").write_text("a file, not a folder")
+    with pytest.raises(SubmissionError, match="_ignored is not a folder"):
+        place_notebooks(folder.parent, "t2", ["t2"])
+    (folder / "_ignored").unlink()
+    _nb(folder / "_ignored", "scratch.ipynb").write_text("set aside earlier")
+    place_notebooks(folder.parent, "t2", ["t2"])
+    kept = sorted(p.read_text() for p in (folder / "_ignored").iterdir())
+    assert kept == sorted([NB, "set aside earlier"])  # a fresh name: nothing the student had is overwritten
+    other = course / "submitted" / "finn" / "t2"
+    (other / "t2.ipynb").mkdir(parents=True)
+    _nb(other, "mine.ipynb")
+    with pytest.raises(SubmissionError, match="t2.ipynb is not a file"):
+        place_notebooks(other.parent, "t2", ["t2"])
+    (course / "nbgrader_config.py").write_text("c = get_config()\nc.SubmissionFolders.max_notebook_bytes = 100\n")
+    with pytest.raises(SubmissionError, match="t2.ipynb is larger than 100 bytes"):
+        place_notebooks(folder.parent, "t2", ["t2"])
+
+
+def test_one_folders_placement_problem_never_stops_the_others(course):
+    alice, bob = course / "submitted" / "alice" / "t2", course / "submitted" / "bob" / "t2"
+    found = [str(_nb(alice, "t2.ipynb")), str(_nb(alice, "extra.ipynb")), str(_nb(bob, "Copy of t2.ipynb"))]
+    (alice / "_ignored").write_text("a file")
+    prepare_submission("t2", "*", found)
+    assert (bob / "t2.ipynb").read_text() == NB and str(bob / "t2.ipynb") in found
+
+
+def test_the_bounds_come_from_the_course_whatever_the_path_says(course):
+    """A notebook path through ``..`` must not make the hook read a student's own nbgrader_config.py."""
+    folder = course / "submitted" / "mallory" / "t2"
+    _nb(folder, "t2.ipynb")
+    (folder.parent / "nbgrader_config.py").write_text("c = get_config()\nc.SubmissionFolders.max_depth = 1000\n")
+    _too_deep(folder)
+    found = [str(folder / ".." / "t2" / "t2.ipynb")]
+    prepare_submission("t2", "mallory", found)
+    assert found == [] and not folder.exists()
+    assert (course / "quarantine" / "mallory").is_dir()
+
+
 def test_ledger_writes_atomically_and_forgets_unfinished_work(tmp_path):
     ledger = classgrade.Ledger(tmp_path / "ledger.json")
     ledger.record("t2", "alice", "abc")

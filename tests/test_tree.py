@@ -83,17 +83,23 @@ def test_read_tree_refuses_deep_trees_and_iter_files_can_skip_them(tmp_path):
     with pytest.raises(TreeTooLarge, match="deeper than 16"):
         read_tree(tmp_path, max_files=100, max_bytes=2**20, max_entries=10_000)
     found = [relative for relative, _, _ in iter_files(tmp_path, max_depth=3, max_entries=10_000, deeper="skip")]
-    assert [r.count("/") for r in found] == [2, 3]  # deep/d.../f.txt and one level down; no deeper
+    assert sorted(r.count("/") for r in found) == [2, 3]  # deep/d.../f.txt and one level down; no deeper
     remove_tree(tmp_path / "deep")
 
 
-def test_searching_a_submission_with_a_deep_tree_neither_fails_nor_follows_links(tmp_path):
+def test_placing_a_submission_with_a_deep_tree_reports_it_and_follows_no_link(tmp_path):
+    """Deeper than c.SubmissionFolders.max_depth: reported with its reason, nothing moved, no link followed."""
     student = tmp_path / "submitted" / "alice"
     _deep(student / "t2" / "junk", 2000)
     (student / "t2" / "other.ipynb").symlink_to("/etc/passwd")
-    with pytest.raises(SubmissionError, match="no notebook"):
+    with pytest.raises(SubmissionError, match="cannot be checked for links .*deeper than 32 levels"):
         place_notebooks(student, "t2", ["t2"])
+    assert (student / "t2" / "other.ipynb").is_symlink()  # nothing was moved
     remove_tree(student / "t2" / "junk")
+    (student / "t2" / "mine.ipynb").write_text("{}")
+    with pytest.raises(SubmissionError, match="t2.ipynb is not a valid notebook"):
+        place_notebooks(student, "t2", ["t2"])  # within the bounds: the link is removed, the notebook placed
+    assert sorted(p.name for p in (student / "t2").iterdir()) == ["t2.ipynb"]
 
 
 def test_every_entry_listed_counts_so_many_folders_or_one_huge_folder_is_refused(tmp_path):
@@ -115,7 +121,7 @@ def test_every_entry_listed_counts_so_many_folders_or_one_huge_folder_is_refused
     for i in range(30):
         (student / "t2" / f"n{i}.txt").parent.mkdir(parents=True, exist_ok=True)
         (student / "t2" / f"n{i}.txt").write_text("x")
-    with pytest.raises(SubmissionError, match="too large to search"):
+    with pytest.raises(SubmissionError, match="more than 20 files and folders"):
         place_notebooks(student, "t2", ["t2"])  # the bound comes from the course's nbgrader_config.py
     (course / "nbgrader_config.py").write_text("c = get_config()\n")
     with pytest.raises(SubmissionError, match="no notebook"):
