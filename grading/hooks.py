@@ -94,10 +94,22 @@ def _limits_of(course_root: Path) -> SubmissionFolders:
     return SubmissionFolders(config=course_file_config(course_root))
 
 
+def _owner_rights(path: Path, mode: int | None = None, dir_fd: int | None = None) -> None:
+    """Give a folder back its owner's read, write and search rights (a student's copy may have taken them away:
+    nbgrader's collect keeps modes), so that its links can be removed and the folder moved; a no-op for root."""
+    if mode is None:
+        mode = os.stat(path, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    if stat.S_ISDIR(mode) and stat.S_IMODE(mode) & 0o700 != 0o700 and os.geteuid() != 0:
+        os.chmod(path, stat.S_IMODE(mode) | 0o700, dir_fd=dir_fd)  # a folder, as lstat said: no link to follow
+
+
 def _drop_links_below(folder: Path, limits: SubmissionFolders) -> list[Path]:
     removed = []
+    if folder.is_dir() and not folder.is_symlink():
+        _owner_rights(folder)
     walk = iter_entries(folder, max_depth=limits.max_depth, max_entries=limits.max_entries, deeper="refuse")
     for relative, folder_fd, name, mode in walk:
+        _owner_rights(name, mode, dir_fd=folder_fd)  # before the walk enters it
         if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             os.unlink(name, dir_fd=folder_fd)
             removed.append(folder / relative)
@@ -116,9 +128,11 @@ class UncheckedSubmission(BaseException):
 def _quarantine(folder: Path, err: Exception) -> Path:
     """Move a submission folder that could not be checked out of nbgrader's reach; say so loudly."""
     course_root, student = folder.parents[2], folder.parent.name
-    stamp = time.strftime("%Y%m%dT%H%M%S")
+    stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"  # never an earlier quarantine's name
     target = course_root / "quarantine" / student / f"{folder.name}-{stamp}"
     try:
+        for path in (folder.parent, folder):  # moving a folder to another parent rewrites its ".."
+            _owner_rights(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(folder, target)
     except OSError:

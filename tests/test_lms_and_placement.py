@@ -171,6 +171,76 @@ def test_the_bounds_come_from_the_course_whatever_the_path_says(course):
     assert (course / "quarantine" / "mallory").is_dir()
 
 
+def _as_nobody(tmp_path, scenario) -> dict:
+    """Run ``scenario(root) -> dict`` in a child process as the user ``nobody`` (a grader that is not root),
+    on a course folder that user owns; return what it returned."""
+    import json
+    import shutil
+
+    root = tmp_path / "nobody-course"
+    _nb(root / "source" / "t2", "t2.ipynb")
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    for path in (tmp_path, tmp_path.parent, tmp_path.parent.parent):
+        path.chmod(path.stat().st_mode | 0o055)  # pytest's own folders: let nobody reach the course
+    shutil.chown(root, 65534, 65534)  # the course folder (source/ and the configuration stay root's, readable)
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child)
+        try:
+            os.close(reading)
+            os.setgid(65534)
+            os.setuid(65534)
+            result = json.dumps(scenario(root))
+        except BaseException as err:  # noqa: BLE001
+            result = json.dumps({"error": f"{type(err).__name__}: {err}"})
+        os.write(writing, result.encode())
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading) as pipe:
+        out = json.loads(pipe.read() or "{}")
+    os.waitpid(pid, 0)
+    return out
+
+
+def _read_only_submission(root):
+    folder = root / "submitted" / "mallory" / "t2"
+    _nb(folder, "t2.ipynb")
+    (folder / "gradebook.txt").symlink_to(root / "nbgrader_config.py")
+    (folder / "locked").mkdir()
+    (folder / "locked" / "inside").symlink_to("/etc/passwd")
+    (folder / "locked").chmod(0)
+    folder.chmod(0o555)
+    return folder
+
+
+def _links_kept_in_read_only_folders(root):
+    folder = _read_only_submission(root)
+    found = [str(folder / "t2.ipynb")]
+    prepare_submission("t2", "mallory", found)
+    return {"found": found, "left": sorted(p.name for p in folder.rglob("*") if p.is_symlink())}
+
+
+def _quarantine_of_a_read_only_student_folder(root):
+    folder = _read_only_submission(root)
+    folder.chmod(0o755)
+    _too_deep(folder)
+    folder.chmod(0o555)
+    folder.parent.chmod(0o555)
+    found = [str(folder / "t2.ipynb")]
+    prepare_submission("t2", "mallory", found)
+    return {"found": found, "moved": [p.name for p in (root / "quarantine" / "mallory").iterdir()]}
+
+
+def test_a_grader_that_is_not_root_removes_links_from_folders_a_student_made_read_only(tmp_path):
+    """nbgrader's collect keeps a student's modes: the owner's rights come back before links are removed."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run the hook as another user")
+    result = _as_nobody(tmp_path, _links_kept_in_read_only_folders)
+    assert result.get("left") == [] and len(result["found"]) == 1, result
+    result = _as_nobody(tmp_path / "again", _quarantine_of_a_read_only_student_folder)
+    assert result.get("found") == [] and len(result["moved"]) == 1 and result["moved"][0].startswith("t2-"), result
+
+
 def test_ledger_writes_atomically_and_forgets_unfinished_work(tmp_path):
     ledger = classgrade.Ledger(tmp_path / "ledger.json")
     ledger.record("t2", "alice", "abc")
