@@ -175,13 +175,18 @@ def is_close(actual, expected, atol: float = 1e-4) -> bool:
 def as_int_tuple(value, length: int, name: str = "result") -> tuple[int, ...]:
     """A student's tuple (or list) of integers as a plain tuple of ``int``.
 
+    A subclass of tuple counts as a tuple (``torch.Size``, a named tuple). At autograde time the grader reads
+    the value as plain data, so a subclass's own methods never decide a grade.
+
     Raises
     ------
     AssertionError
         If ``value`` is not a tuple/list of ``length`` whole numbers.
     """
-    if type(value) not in (tuple, list):
+    if not isinstance(value, tuple | list):
         raise AssertionError(f"{name} should be a tuple of {length} integers, but it is a {type(value).__name__}.")
+    value = tuple.__iter__(value) if isinstance(value, tuple) else list.__iter__(value)
+    value = list(value)
     if len(value) != length:
         raise AssertionError(f"{name} should have {length} entries, but it has {len(value)}.")
     out = []
@@ -312,9 +317,13 @@ _REBINDING_ATTRIBUTES = frozenset({"__dict__", "__globals__", "__setattr__", "__
 _REBINDING_MODULES = frozenset({"builtins", "importlib", "__main__", "ctypes", "sys"})
 # Calls a self-check may make and still be left out of the static check (nothing they do can rebind a name).
 _PURE_METHODS = frozenset(
-    "abs all allclose any cpu detach double float item max mean min numpy reshape shape size squeeze sum "
-    "tolist unsqueeze".split()
+    "abs all allclose any argmax argmin clone contiguous cpu detach dim double equal expand flatten float "
+    "isclose item max mean min ne eq norm numel numpy permute ravel reshape round shape size squeeze std sum "
+    "t to tolist transpose unsqueeze var view".split()
 )
+# Library packages a self-check may import (e.g. scipy.signal's correlate2d, to compare with): only when no kept
+# statement reads what the import binds is it left out, as any self-check is.
+_SELF_CHECK_IMPORTS = frozenset({"scipy", "numpy", "torch", "math", "time", "itertools", "functools"})
 
 
 def _reaches(tree: ast.AST, names: frozenset, attributes: frozenset, modules: frozenset) -> bool:
@@ -341,37 +350,107 @@ def _dynamic(tree: ast.AST) -> bool:
     return _reaches(tree, _ESCAPES, _ESCAPES | _ESCAPE_ATTRIBUTES, _ESCAPES | _ESCAPE_MODULES)
 
 
-def _a_self_check(statement: ast.stmt, name: str, bound: set[str]) -> bool:
-    """A top-level statement that only tries the answer out: an expression, assert or plain assignment whose calls
-    are of ``name`` itself, of builtins, of library modules or of a few pure methods on their results; it stores
-    nothing but plain names and so cannot change what the function does."""
-    if not isinstance(statement, ast.Expr | ast.Assert | ast.Assign | ast.AnnAssign):
+def _a_self_check(statement: ast.stmt, name: str, bound: set[str], callable_names: frozenset = frozenset()) -> bool:
+    """A top-level statement that only tries the answer out, and so cannot change what the function does.
+
+    That is: an expression, assert or plain assignment whose calls are of ``name`` itself, of builtins, of
+    library modules, of a few pure methods on their results or of ``callable_names`` (the cell's own
+    self-check helpers); a ``for`` loop or ``if`` made only of such statements; an import of a library package
+    (:data:`_SELF_CHECK_IMPORTS`); or a plain helper function (no decorator, no ``global``) whose body is made
+    only of such statements. It stores nothing but plain names, never ``name`` itself.
+    """
+    if name in bound_names(statement) or isinstance(statement, ast.Global | ast.Nonlocal):
+        return False
+    if any(isinstance(n, ast.Global | ast.Nonlocal | ast.NamedExpr | ast.Delete) for n in ast.walk(statement)):
+        return False
+    if _rebinds(statement) or _dynamic(statement):
+        return False
+    if isinstance(statement, ast.Import):
+        return all(alias.name.split(".")[0] in _SELF_CHECK_IMPORTS for alias in statement.names)
+    if isinstance(statement, ast.ImportFrom):
+        return statement.level == 0 and (statement.module or "").split(".")[0] in _SELF_CHECK_IMPORTS
+
+    def inner(statements: list[ast.stmt]) -> bool:
+        return all(_a_self_check(s, name, bound, callable_names) for s in statements)
+
+    if isinstance(statement, ast.Pass):
+        return True
+    if isinstance(statement, ast.For):
+        return (
+            _plain_targets([statement.target])
+            and _pure_calls(statement.iter, name, bound, callable_names)
+            and (inner(statement.body) and inner(statement.orelse))
+        )
+    if isinstance(statement, ast.If):
+        return _pure_calls(statement.test, name, bound, callable_names) and inner(statement.body + statement.orelse)
+    if isinstance(statement, ast.FunctionDef):
+        arguments = statement.args
+        defaults = [*arguments.defaults, *filter(None, arguments.kw_defaults)]
+        return (
+            not statement.decorator_list
+            and all(_pure_calls(d, name, bound, callable_names) for d in defaults)
+            and inner([s for s in statement.body if not isinstance(s, ast.Return)])
+            and all(
+                s.value is None or _pure_calls(s.value, name, bound, callable_names)
+                for s in statement.body
+                if isinstance(s, ast.Return)
+            )
+        )
+    if not isinstance(statement, ast.Expr | ast.Assert | ast.Assign | ast.AnnAssign | ast.AugAssign):
         return False
     targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
-    for target in filter(None, targets):
-        if not all(
-            isinstance(n, ast.Name | ast.Tuple | ast.List | ast.Starred)
-            for n in ast.walk(target)
-            if not isinstance(n, ast.expr_context)
-        ):
-            return False
-    if _rebinds(statement) or _dynamic(statement) or any(isinstance(n, ast.NamedExpr) for n in ast.walk(statement)):
-        return False
-    for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
+    return _plain_targets(list(filter(None, targets))) and _pure_calls(statement, name, bound, callable_names)
+
+
+def _plain_targets(targets: list[ast.expr]) -> bool:
+    """Whether assignment targets are plain names (or tuples and lists of them): nothing stored into an object."""
+    return all(
+        isinstance(n, ast.Name | ast.Tuple | ast.List | ast.Starred)
+        for target in targets
+        for n in ast.walk(target)
+        if not isinstance(n, ast.expr_context)
+    )
+
+
+def _pure_calls(node: ast.AST, name: str, bound: set[str], callable_names: frozenset) -> bool:
+    """Whether every call in ``node`` is of ``name``, a builtin, a library module, a pure method or a helper."""
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
         func = call.func
         if isinstance(func, ast.Name):
-            if func.id != name and (not hasattr(builtins, func.id) or func.id in bound):
+            if (
+                func.id != name
+                and func.id not in callable_names
+                and (not hasattr(builtins, func.id) or func.id in bound)
+            ):
                 return False
         elif isinstance(func, ast.Attribute):
             root = func
             while isinstance(root, ast.Attribute):
                 root = root.value
-            from_module = isinstance(root, ast.Name) and root.id in _MODULES | {"checks"} and root.id not in bound
+            modules = _MODULES | {"checks"} | set(callable_names)
+            from_module = isinstance(root, ast.Name) and root.id in modules and root.id not in bound
             if not from_module and func.attr not in _PURE_METHODS:
                 return False
         else:
             return False
     return True
+
+
+def _self_check_helpers(tree: ast.Module, name: str, bound: set[str]) -> frozenset:
+    """Names a cell binds only through self-check helpers and library imports: a self-check may call them."""
+    found: frozenset = frozenset()
+    while True:  # a helper may call another helper defined before it
+        exempt = [
+            s
+            for s in tree.body
+            if isinstance(s, ast.FunctionDef | ast.Import | ast.ImportFrom) and _a_self_check(s, name, bound, found)
+        ]
+        only_there = set().union(*(bound_names(s) for s in exempt)) if exempt else set()
+        others = [s for s in tree.body if s not in exempt]
+        only_there -= set().union(*(bound_names(s) for s in others)) if others else set()
+        if frozenset(only_there) == found:
+            return found
+        found = frozenset(only_there)
 
 
 def _free_names(statement: ast.stmt) -> set[str]:
@@ -418,7 +497,8 @@ def definition_source(cells: list[str], name: str) -> str | None:
             defined = True
             imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
             bound -= {a.asname or a.name.split(".")[0] for n in imports for a in n.names}  # bound to a non-module
-            statements += [(s, _a_self_check(s, name, bound)) for s in tree.body]
+            helpers = _self_check_helpers(tree, name, bound)
+            statements += [(s, _a_self_check(s, name, bound - helpers, helpers)) for s in tree.body]
         else:
             statements += [(s, False) for s in tree.body if _rebinds(s)]
     if not defined and not broken:

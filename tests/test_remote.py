@@ -379,6 +379,68 @@ def test_what_the_function_reaches_in_its_own_cell_is_read(cell):
     assert convolution_routines_used(definition_source([cell], "f")) == [".conv2d"]
 
 
+_LOOPS = (
+    "def f(image, kernel, padding=0, stride=1):\n    out = torch.zeros(2, 2)\n    for i in range(2):\n"
+    "        out[i, 0] = (image[i : i + 2, :2] * kernel).sum()\n    return out\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        # a loop over settings, an assert through .view, a helper of its own, scipy's correlate2d (the task names it)
+        "for _p in range(3):\n    for _s in (1, 2):\n        _mine = f(_x, _k, padding=_p, stride=_s)\n"
+        "        assert torch.allclose(_mine, F.conv2d(_x[None, None], _k[None, None], padding=_p)[0, 0])\n",
+        "assert torch.allclose(f(_x, _k), F.conv2d(_x.view(1, 1, 6, 7), _k.view(1, 1, 3, 3)).squeeze())\n",
+        "def _compare(padding, stride=1):\n    _y = F.conv2d(_x[None, None], _k[None, None], padding=padding)\n"
+        "    return torch.allclose(f(_x, _k, padding), _y[0, 0])\n\nprint(_compare(0), _compare(1))\n",
+        "from scipy.signal import correlate2d\nprint(np.allclose(f(_x, _k).numpy(), correlate2d(_x, _k, 'valid')))\n",
+        "if not torch.allclose(f(_x, _k), F.conv2d(_x[None, None], _k[None, None])[0, 0]):\n    print('differs')\n",
+    ],
+)
+def test_a_self_check_of_any_plain_shape_is_not_the_answer(check):
+    """A student who compares the answer with a library routine, in the same cell, keeps the no-library point."""
+    found = definition_source([_LOOPS + "_x, _k = torch.randn(6, 7), torch.randn(3, 3)\n" + check], "f")
+    assert convolution_routines_used(found) == [], found
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "f = lambda i, k, padding=0, stride=1: F.conv2d(i[None, None], k[None, None], padding=padding)[0, 0]\n",
+        "for f in [F.conv2d]:\n    pass\n",
+        "if True:\n    f = F.conv2d\n",
+        "def _c():\n    global f\n    f = F.conv2d\n\n_c()\n",
+        "from torch.nn.functional import conv2d as f\n",
+        "import __main__\n\ndef _c():\n    setattr(__main__, 'f', F.conv2d)\n\n_c()\n",
+        "@print\ndef _c():\n    return F.conv2d\n",
+    ],
+)
+def test_a_statement_that_rebinds_the_function_is_never_a_self_check(after):
+    """What looks like a check but rebinds the answer (or may: a decorator, global, setattr) is read."""
+    assert convolution_routines_used(definition_source([_LOOPS + after], "f")), after
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "from scipy.signal import correlate2d\n\ndef f(image, kernel):\n    return correlate2d(image, kernel)\n",
+        "def _h(i, k):\n    return F.conv2d(i[None, None], k[None, None])[0, 0]\n\n"
+        "def f(image, kernel):\n    return _h(image, kernel)\n\nprint(f(1, 2))\n",
+    ],
+)
+def test_a_helper_or_import_the_function_uses_is_read(cell):
+    assert convolution_routines_used(definition_source([cell], "f"))
+
+
+def test_a_shape_returned_as_torch_size_is_a_tuple():
+    from helpers.checks import as_int_tuple
+
+    assert as_int_tuple(torch.zeros(3, 4).shape, 2) == (3, 4)
+    with pytest.raises(AssertionError, match="it is a Tensor"):
+        as_int_tuple(torch.zeros(2), 2)
+
+
 @pytest.mark.parametrize(
     "later, rebinds",
     [
