@@ -30,6 +30,7 @@ import linecache
 import math
 import numbers
 import re
+import symtable
 import textwrap
 import types
 from collections.abc import Callable
@@ -319,7 +320,7 @@ _REBINDING_MODULES = frozenset({"builtins", "importlib", "__main__", "ctypes", "
 _PURE_METHODS = frozenset(
     "abs all allclose any argmax argmin clone contiguous cpu detach dim double equal expand flatten float "
     "isclose item max mean min ne eq norm numel numpy permute ravel reshape round shape size squeeze std sum "
-    "t to tolist transpose unsqueeze var view".split()
+    "t to tolist transpose unsqueeze var view astype flip fliplr flipud type".split()
 )
 # Library packages a self-check may import (e.g. scipy.signal's correlate2d, to compare with): only when no kept
 # statement reads what the import binds is it left out, as any self-check is.
@@ -365,9 +366,16 @@ def _a_self_check(statement: ast.stmt, name: str, bound: set[str], callable_name
         return False
     if _rebinds(statement) or _dynamic(statement):
         return False
-    if isinstance(statement, ast.Import):
-        return all(alias.name.split(".")[0] in _SELF_CHECK_IMPORTS for alias in statement.names)
-    if isinstance(statement, ast.ImportFrom):
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        # a routine imported under a name the pattern does not see could be handed on unseen
+        renamed = any(
+            _CONVOLUTION_NAME.search(alias.name) and not _CONVOLUTION_NAME.search(alias.asname or alias.name)
+            for alias in statement.names
+        )
+        if renamed or any(alias.name == "*" for alias in statement.names):
+            return False
+        if isinstance(statement, ast.Import):
+            return all(alias.name.split(".")[0] in _SELF_CHECK_IMPORTS for alias in statement.names)
         return statement.level == 0 and (statement.module or "").split(".")[0] in _SELF_CHECK_IMPORTS
 
     def inner(statements: list[ast.stmt]) -> bool:
@@ -383,6 +391,19 @@ def _a_self_check(statement: ast.stmt, name: str, bound: set[str], callable_name
         )
     if isinstance(statement, ast.If):
         return _pure_calls(statement.test, name, bound, callable_names) and inner(statement.body + statement.orelse)
+    if isinstance(statement, ast.With):  # with torch.no_grad(): ...
+        return (
+            all(_pure_calls(item.context_expr, name, bound, callable_names) for item in statement.items)
+            and _plain_targets([item.optional_vars for item in statement.items if item.optional_vars])
+            and inner(statement.body)
+        )
+    if isinstance(statement, ast.Try):
+        handlers = [h.type for h in statement.handlers if h.type is not None]
+        return all(_pure_calls(h, name, bound, callable_names) for h in handlers) and inner(
+            [*statement.body, *statement.orelse, *statement.finalbody, *(s for h in statement.handlers for s in h.body)]
+        )
+    if isinstance(statement, ast.Raise):
+        return all(_pure_calls(e, name, bound, callable_names) for e in (statement.exc, statement.cause) if e)
     if isinstance(statement, ast.FunctionDef):
         arguments = statement.args
         defaults = [*arguments.defaults, *filter(None, arguments.kw_defaults)]
@@ -413,7 +434,21 @@ def _plain_targets(targets: list[ast.expr]) -> bool:
 
 
 def _pure_calls(node: ast.AST, name: str, bound: set[str], callable_names: frozenset) -> bool:
-    """Whether every call in ``node`` is of ``name``, a builtin, a library module, a pure method or a helper."""
+    """Whether every call in ``node`` is of ``name``, a builtin, a library module, a pure method or a helper, and
+    nothing can be handed on: a convolution routine, the function itself and the cell's helpers appear only as
+    what is called (never as a value: an argument, an element, an attribute's owner), and there is no lambda."""
+    called = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Lambda):
+            return False
+        if id(n) in called:
+            continue
+        if isinstance(n, ast.Name) and (n.id == name or _CONVOLUTION_NAME.search(n.id)):
+            return False
+        if isinstance(n, ast.Name) and n.id in callable_names and n.id not in _modules_among(callable_names):
+            return False
+        if isinstance(n, ast.Attribute) and _CONVOLUTION_NAME.search(n.attr):
+            return False
     for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
         func = call.func
         if isinstance(func, ast.Name):
@@ -436,31 +471,64 @@ def _pure_calls(node: ast.AST, name: str, bound: set[str], callable_names: froze
     return True
 
 
+class _Helpers(frozenset):
+    """The names a self-check may call: the cell's helper functions and what its library imports bound."""
+
+    modules: frozenset = frozenset()
+
+
+def _modules_among(callable_names: frozenset) -> frozenset:
+    """Of ``callable_names``, those bound by imports: they may also be read as values (``np.pi``, ``np.ones``)."""
+    return getattr(callable_names, "modules", frozenset())
+
+
 def _self_check_helpers(tree: ast.Module, name: str, bound: set[str]) -> frozenset:
-    """Names a cell binds only through self-check helpers and library imports: a self-check may call them."""
-    found: frozenset = frozenset()
-    while True:  # a helper may call another helper defined before it
-        exempt = [
-            s
-            for s in tree.body
-            if isinstance(s, ast.FunctionDef | ast.Import | ast.ImportFrom) and _a_self_check(s, name, bound, found)
-        ]
-        only_there = set().union(*(bound_names(s) for s in exempt)) if exempt else set()
-        others = [s for s in tree.body if s not in exempt]
-        only_there -= set().union(*(bound_names(s) for s in others)) if others else set()
-        if frozenset(only_there) == found:
-            return found
-        found = frozenset(only_there)
+    """Names a cell binds only through self-check helpers and library imports: a self-check may call them.
+
+    The largest set of such names whose every binding is a self-check when they may be called (names are taken
+    out until that holds, so the loop ends).
+    """
+    bindings: dict[str, list[ast.stmt]] = {}
+    for statement in tree.body:
+        for bound_name in bound_names(statement) if isinstance(statement, ast.stmt) else ():
+            bindings.setdefault(bound_name, []).append(statement)
+    kinds = ast.FunctionDef | ast.Import | ast.ImportFrom
+    found = {
+        n
+        for n, statements in bindings.items()
+        if n != name and all(isinstance(st, kinds) and n in _names_bound_at_top(st) for st in statements)
+    }
+    while True:
+        helpers = _Helpers(found)
+        helpers.modules = frozenset(n for n in found if isinstance(bindings[n][0], ast.Import | ast.ImportFrom))
+        broken = {n for n in found if not all(_a_self_check(st, name, bound, helpers) for st in bindings[n])}
+        if not broken:
+            return helpers
+        found -= broken
+
+
+def _names_bound_at_top(statement: ast.stmt) -> set[str]:
+    """The names a def or import binds in the cell's own namespace."""
+    if isinstance(statement, ast.FunctionDef):
+        return {statement.name}
+    return {(alias.asname or alias.name).split(".")[0] for alias in getattr(statement, "names", [])}
 
 
 def _free_names(statement: ast.stmt) -> set[str]:
-    """Names a top-level statement reads from outside it (a function's own arguments and locals excluded)."""
-    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        inner = bound_names(ast.Module(body=statement.body, type_ignores=[]))
-        if not isinstance(statement, ast.ClassDef):
-            inner |= bound_names(statement.args)
-        return loaded_names(statement) - inner
-    return loaded_names(statement)
+    """Names a top-level statement reads from outside it, by Python's own scoping (:mod:`symtable`).
+
+    What the statement's own code reads at the top (a default, a decorator, a base class, a loop's iterable),
+    and what any function, class or comprehension in it reads as a global: a name a comprehension or lambda
+    binds for itself does not hide the global of the same name that the function reads.
+    """
+    table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
+    found: set[str] = set()
+    todo = [(table, True)]
+    while todo:
+        current, top = todo.pop()
+        found |= {s.get_name() for s in current.get_symbols() if s.is_referenced() and (top or s.is_global())}
+        todo += [(child, False) for child in current.get_children()]
+    return found
 
 
 def definition_source(cells: list[str], name: str) -> str | None:
@@ -619,6 +687,8 @@ def convolution_routines_used(source: str) -> list[str]:
             found.append(f"import {node.name}")
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _ESCAPES | _ESCAPE_MODULES:
             found.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
+            found.append(f"from {node.module} import *")  # a routine could arrive under its own name
         elif isinstance(node, ast.Name) and node.id in _ESCAPES:
             found.append(node.id)
         elif isinstance(node, ast.Attribute) and node.attr in _ESCAPES | _ESCAPE_ATTRIBUTES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -171,18 +172,27 @@ def test_the_bounds_come_from_the_course_whatever_the_path_says(course):
     assert (course / "quarantine" / "mallory").is_dir()
 
 
-def _as_nobody(tmp_path, scenario) -> dict:
+def _as_nobody(scenario) -> dict:
     """Run ``scenario(root) -> dict`` in a child process as the user ``nobody`` (a grader that is not root),
-    on a course folder that user owns; return what it returned."""
-    import json
+    on a course folder that user owns, in a temporary folder anyone can reach; return what it returned."""
     import shutil
+    import tempfile
 
-    root = tmp_path / "nobody-course"
+    from grading.tree import remove_tree
+
+    top = Path(tempfile.mkdtemp(prefix="course-nobody-"))
+    top.chmod(0o755)
+    root = top / "course"
     _nb(root / "source" / "t2", "t2.ipynb")
     (root / "nbgrader_config.py").write_text("c = get_config()\n")
-    for path in (tmp_path, tmp_path.parent, tmp_path.parent.parent):
-        path.chmod(path.stat().st_mode | 0o055)  # pytest's own folders: let nobody reach the course
     shutil.chown(root, 65534, 65534)  # the course folder (source/ and the configuration stay root's, readable)
+    try:
+        return _in_child_as_nobody(scenario, root)
+    finally:
+        remove_tree(top)
+
+
+def _in_child_as_nobody(scenario, root) -> dict:
     reading, writing = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover  (the child)
@@ -231,13 +241,13 @@ def _quarantine_of_a_read_only_student_folder(root):
     return {"found": found, "moved": [p.name for p in (root / "quarantine" / "mallory").iterdir()]}
 
 
-def test_a_grader_that_is_not_root_removes_links_from_folders_a_student_made_read_only(tmp_path):
+def test_a_grader_that_is_not_root_removes_links_from_folders_a_student_made_read_only():
     """nbgrader's collect keeps a student's modes: the owner's rights come back before links are removed."""
     if os.geteuid() != 0:
         pytest.skip("needs root to run the hook as another user")
-    result = _as_nobody(tmp_path, _links_kept_in_read_only_folders)
+    result = _as_nobody(_links_kept_in_read_only_folders)
     assert result.get("left") == [] and len(result["found"]) == 1, result
-    result = _as_nobody(tmp_path / "again", _quarantine_of_a_read_only_student_folder)
+    result = _as_nobody(_quarantine_of_a_read_only_student_folder)
     assert result.get("found") == [] and len(result["moved"]) == 1 and result["moved"][0].startswith("t2-"), result
 
 

@@ -396,6 +396,10 @@ _LOOPS = (
         "    return torch.allclose(f(_x, _k, padding), _y[0, 0])\n\nprint(_compare(0), _compare(1))\n",
         "from scipy.signal import correlate2d\nprint(np.allclose(f(_x, _k).numpy(), correlate2d(_x, _k, 'valid')))\n",
         "if not torch.allclose(f(_x, _k), F.conv2d(_x[None, None], _k[None, None])[0, 0]):\n    print('differs')\n",
+        "with torch.no_grad():\n    _y = F.conv2d(_x[None, None], _k.flip(0, 1)[None, None])\n",
+        "try:\n    assert torch.allclose(f(_x, _k), F.conv2d(_x[None, None], _k[None, None])[0, 0])\n"
+        "except AssertionError as _e:\n    raise AssertionError('differs') from _e\n",
+        "from scipy.signal import correlate2d\n_r = correlate2d(_x.numpy(), _k.numpy(), 'valid').astype(np.float32)\n",
     ],
 )
 def test_a_self_check_of_any_plain_shape_is_not_the_answer(check):
@@ -414,6 +418,14 @@ def test_a_self_check_of_any_plain_shape_is_not_the_answer(check):
         "from torch.nn.functional import conv2d as f\n",
         "import __main__\n\ndef _c():\n    setattr(__main__, 'f', F.conv2d)\n\n_c()\n",
         "@print\ndef _c():\n    return F.conv2d\n",
+        # what a self-check could hand on (an adversarial review): the function's code, a default, a list it reads
+        "import functools\n\ndef _ref(i, k, padding=0, stride=1):\n    return F.conv2d(i, k)\n\n"
+        "functools.update_wrapper(f, _ref, assigned=('__code__',))\n",
+        "for _ in map(f.__defaults__[-1].append, [F.conv2d]):\n    pass\n",
+        "class _Box:\n    def to(self, op):\n        self.op = op\n\n_box = _Box()\n_box.to(F.conv2d)\n",
+        "class _Box:\n    def to(self, op):\n        self.op = op\n\n_box = _Box()\n"
+        "def _ref(i, k):\n    return F.conv2d(i, k)\n\n_box.to(_ref)\n",
+        "_box.to(lambda i, k: F.conv2d(i, k))\n",
     ],
 )
 def test_a_statement_that_rebinds_the_function_is_never_a_self_check(after):
@@ -427,6 +439,13 @@ def test_a_statement_that_rebinds_the_function_is_never_a_self_check(after):
         "from scipy.signal import correlate2d\n\ndef f(image, kernel):\n    return correlate2d(image, kernel)\n",
         "def _h(i, k):\n    return F.conv2d(i[None, None], k[None, None])[0, 0]\n\n"
         "def f(image, kernel):\n    return _h(image, kernel)\n\nprint(f(1, 2))\n",
+        # a default is read where the def stands; a name a comprehension binds does not hide the global one
+        "from torch.nn.functional import conv2d as _c\n\ndef f(image, kernel, _c=_c):\n    return _c(image, kernel)\n",
+        "for _c in [F.conv2d]:\n    pass\n\ndef f(image, kernel, _c=_c):\n    return _c(image, kernel)\n",
+        "def _ref(i, k):\n    return F.conv2d(i, k)\n\n"
+        "def f(image, kernel):\n    _ = [_ref for _ref in ()]\n    return _ref(image, kernel)\n",
+        "_ops = []\n\ndef f(image, kernel):\n    return _ops[0](image, kernel)\n\n_ops += [F.conv2d]\n",
+        "from torch.nn.functional import *\n\ndef f(image, kernel, conv2d=conv2d):\n    return conv2d(image, kernel)\n",
     ],
 )
 def test_a_helper_or_import_the_function_uses_is_read(cell):
