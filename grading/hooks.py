@@ -232,6 +232,31 @@ def place_notebooks(
     for name in expected:
         if os.path.lexists(folder / f"{name}.ipynb") and not (folder / f"{name}.ipynb").is_file():
             raise SubmissionError(f"{assignment}/{name}.ipynb is not a file")
+    try:
+        if student_dir.is_dir() and not student_dir.is_symlink():
+            _owner_rights(student_dir)  # a notebook may be moved out of it
+        notes = _place(student_dir, folder, assignment, expected, search, limits)
+    except OSError as err:
+        raise SubmissionError(f"the notebook could not be placed ({_reason(err)})") from None
+    for name in expected:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        if size > limits.max_notebook_bytes:
+            raise SubmissionError(f"{path.name} is larger than {limits.max_notebook_bytes} bytes ({size})")
+        try:
+            nbformat.validate(nbformat.read(path, as_version=4))
+        except Exception as err:  # noqa: BLE001  (every reason is reported to the instructor)
+            text = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
+            raise SubmissionError(f"{path.name} is not a valid notebook ({type(err).__name__}: {text})") from None
+    return notes
+
+
+def _place(
+    student_dir: Path, folder: Path, assignment: str, expected: list[str], search: bool, limits: SubmissionFolders
+) -> list[str]:
+    """The moves of :func:`place_notebooks`, once no link is left on their paths."""
     notes: list[str] = []
     if len(expected) == 1 and not (folder / f"{expected[0]}.ipynb").is_file():
         target = folder / f"{expected[0]}.ipynb"
@@ -258,18 +283,6 @@ def place_notebooks(
                 kept = aside / f"{other.stem}-{secrets.token_hex(3)}{other.suffix}"
             shutil.move(other, kept)
             notes.append(f"ignored extra notebook {other.name}")
-    for name in expected:
-        path = folder / f"{name}.ipynb"
-        if not path.is_file():
-            continue
-        size = path.stat().st_size
-        if size > limits.max_notebook_bytes:
-            raise SubmissionError(f"{path.name} is larger than {limits.max_notebook_bytes} bytes ({size})")
-        try:
-            nbformat.validate(nbformat.read(path, as_version=4))
-        except Exception as err:  # noqa: BLE001  (every reason is reported to the instructor)
-            text = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
-            raise SubmissionError(f"{path.name} is not a valid notebook ({type(err).__name__}: {text})") from None
     return notes
 
 

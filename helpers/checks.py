@@ -443,14 +443,21 @@ def _pure_calls(node: ast.AST, name: str, bound: set[str], callable_names: froze
             return False
         if id(n) in called:
             continue
-        if isinstance(n, ast.Name) and (n.id == name or _CONVOLUTION_NAME.search(n.id)):
+        if isinstance(n, ast.Name) and n.id == name:
             return False
+        # a routine's own name read as a value (imported, or from elsewhere); a variable of the cell may be "conv_out"
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and _CONVOLUTION_NAME.search(n.id):
+            if n.id in _modules_among(callable_names) or n.id not in bound:
+                return False
         if isinstance(n, ast.Name) and n.id in callable_names and n.id not in _modules_among(callable_names):
             return False
         if isinstance(n, ast.Attribute) and _CONVOLUTION_NAME.search(n.attr):
             return False
     for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
         func = call.func
+        called_name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if _CONVOLUTION_NAME.search(called_name) and called_name[:1].isupper():
+            return False  # a layer built here (nn.Conv2d(...)) is a routine that could be handed on
         if isinstance(func, ast.Name):
             if (
                 func.id != name
@@ -500,7 +507,9 @@ def _self_check_helpers(tree: ast.Module, name: str, bound: set[str]) -> frozens
     }
     while True:
         helpers = _Helpers(found)
-        helpers.modules = frozenset(n for n in found if isinstance(bindings[n][0], ast.Import | ast.ImportFrom))
+        helpers.modules = frozenset(
+            n for n in found if all(isinstance(st, ast.Import | ast.ImportFrom) for st in bindings[n])
+        )
         broken = {n for n in found if not all(_a_self_check(st, name, bound, helpers) for st in bindings[n])}
         if not broken:
             return helpers
@@ -521,12 +530,19 @@ def _free_names(statement: ast.stmt) -> set[str]:
     and what any function, class or comprehension in it reads as a global: a name a comprehension or lambda
     binds for itself does not hide the global of the same name that the function reads.
     """
-    table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
+    try:
+        table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
+    except SyntaxError:  # code ast accepts and the compiler refuses: every name it reads counts (stricter)
+        return loaded_names(statement)
     found: set[str] = set()
     todo = [(table, True)]
     while todo:
         current, top = todo.pop()
-        found |= {s.get_name() for s in current.get_symbols() if s.is_referenced() and (top or s.is_global())}
+        for symbol in current.get_symbols():
+            # a class body reads a name it also binds from the globals first (x = x)
+            outside = symbol.is_global() or (current.get_type() == "class" and not symbol.is_free())
+            if symbol.is_referenced() and (top or outside):
+                found.add(symbol.get_name())
         todo += [(child, False) for child in current.get_children()]
     return found
 

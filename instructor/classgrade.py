@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grading.config import SubmissionFolders
+from grading.config import SubmissionFolders, course_file_config
 from grading.hooks import SubmissionError, expected_notebooks, place_notebooks, valid_student_id
 from grading.tree import remove_tree
 
@@ -177,6 +177,7 @@ def record(
 def find_submissions(root: Path, assignment: str) -> tuple[list[tuple[str, Path, list[str]]], list[Outcome]]:
     """Submissions of ``assignment`` in ``submitted/``, put in place; and those that cannot be graded."""
     expected = expected_notebooks(root, assignment)
+    limits = SubmissionFolders(config=course_file_config(root))
     ready, failed = [], []
     base = root / "submitted"
     for student_dir in sorted(base.iterdir()) if base.is_dir() else []:
@@ -193,7 +194,7 @@ def find_submissions(root: Path, assignment: str) -> tuple[list[tuple[str, Path,
             failed.append(Outcome(student, assignment, "failed", reason="the submission folder is a link"))
             continue
         try:
-            notes = place_notebooks(student_dir, assignment, expected)
+            notes = place_notebooks(student_dir, assignment, expected, limits=limits)
         except SubmissionError as err:
             failed.append(Outcome(student, assignment, "failed", reason=str(err)))
             continue

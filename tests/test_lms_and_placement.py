@@ -241,12 +241,25 @@ def _quarantine_of_a_read_only_student_folder(root):
     return {"found": found, "moved": [p.name for p in (root / "quarantine" / "mallory").iterdir()]}
 
 
+def _misplaced_in_a_read_only_student_folder(root):
+    student = root / "submitted" / "s3"
+    _nb(student, "t2_final.ipynb")
+    student.chmod(0o555)
+    try:
+        notes = place_notebooks(student, "t2", ["t2"])
+    except SubmissionError as err:
+        return {"reported": str(err)}
+    return {"notes": notes}
+
+
 def test_a_grader_that_is_not_root_removes_links_from_folders_a_student_made_read_only():
     """nbgrader's collect keeps a student's modes: the owner's rights come back before links are removed."""
     if os.geteuid() != 0:
         pytest.skip("needs root to run the hook as another user")
     result = _as_nobody(_links_kept_in_read_only_folders)
     assert result.get("left") == [] and len(result["found"]) == 1, result
+    result = _as_nobody(_misplaced_in_a_read_only_student_folder)
+    assert result.get("notes") == ["graded t2_final.ipynb as t2/t2.ipynb"], result  # never an escaping error
     result = _as_nobody(_quarantine_of_a_read_only_student_folder)
     assert result.get("found") == [] and len(result["moved"]) == 1 and result["moved"][0].startswith("t2-"), result
 

@@ -400,6 +400,7 @@ _LOOPS = (
         "try:\n    assert torch.allclose(f(_x, _k), F.conv2d(_x[None, None], _k[None, None])[0, 0])\n"
         "except AssertionError as _e:\n    raise AssertionError('differs') from _e\n",
         "from scipy.signal import correlate2d\n_r = correlate2d(_x.numpy(), _k.numpy(), 'valid').astype(np.float32)\n",
+        "torch_conv = F.conv2d(_x[None, None], _k[None, None])[0, 0]\nprint(torch.allclose(f(_x, _k), torch_conv))\n",
     ],
 )
 def test_a_self_check_of_any_plain_shape_is_not_the_answer(check):
@@ -426,6 +427,7 @@ def test_a_self_check_of_any_plain_shape_is_not_the_answer(check):
         "class _Box:\n    def to(self, op):\n        self.op = op\n\n_box = _Box()\n"
         "def _ref(i, k):\n    return F.conv2d(i, k)\n\n_box.to(_ref)\n",
         "_box.to(lambda i, k: F.conv2d(i, k))\n",
+        "f(None, torch.nn.Conv2d(1, 1, 3, bias=False))\n",
     ],
 )
 def test_a_statement_that_rebinds_the_function_is_never_a_self_check(after):
@@ -446,10 +448,21 @@ def test_a_statement_that_rebinds_the_function_is_never_a_self_check(after):
         "def f(image, kernel):\n    _ = [_ref for _ref in ()]\n    return _ref(image, kernel)\n",
         "_ops = []\n\ndef f(image, kernel):\n    return _ops[0](image, kernel)\n\n_ops += [F.conv2d]\n",
         "from torch.nn.functional import *\n\ndef f(image, kernel, conv2d=conv2d):\n    return conv2d(image, kernel)\n",
+        # a class body reads a name it binds from the globals; a helper's name first bound by an import
+        "from scipy.signal import correlate2d\n\nclass K:\n    correlate2d = correlate2d\n"
+        "    run = staticmethod(correlate2d)\n\ndef f(x, w):\n    return K.run(x, w, 'valid')\n",
+        "from math import floor as _ref\n\ndef _ref(i, k):\n    return F.conv2d(i, k)\n\n"
+        "def f(x, w, _keep=[]):\n    return _keep[0](x, w)\n\nf(None, _ref)\n",
     ],
 )
 def test_a_helper_or_import_the_function_uses_is_read(cell):
     assert convolution_routines_used(definition_source([cell], "f"))
+
+
+def test_a_cell_the_compiler_refuses_is_read_not_raised():
+    """ast accepts a global declared after an assignment; symtable refuses it: the check reads it all."""
+    broken = "def f(x, w):\n    total = 0\n    global total\n    return x\n"
+    assert definition_source(["def f(x, w):\n    return x\n", broken], "f")
 
 
 def test_a_shape_returned_as_torch_size_is_a_tuple():
