@@ -86,6 +86,7 @@ def drop_links(
 
 
 def _reason(err: Exception) -> str:
+    """An error as the instructor reads it: its kind and the system's words (``PermissionError: ...``)."""
     return f"{type(err).__name__}: {getattr(err, 'strerror', None) or err}"
 
 
@@ -144,11 +145,10 @@ def _quarantine(folder: Path, err: Exception) -> Path:
                 f"{folder} could not be checked for links ({err}) nor moved aside ({failure}): grading stopped"
             ) from None
     log.error(
-        "%s/%s could not be checked for links (%s: %s): moved to %s and not graded",
+        "%s/%s could not be checked for links (%s): moved to %s and not graded",
         student,
         folder.name,
-        type(err).__name__,
-        getattr(err, "strerror", None) or err,
+        _reason(err),
         target.relative_to(course_root),
     )
     return target
@@ -298,12 +298,16 @@ def prepare_submission(assignment: str, student: str, notebooks: list[str], **_)
     in place, so nbgrader grades the renamed notebook. A submission that stays
     ungradable is left for nbgrader to report.
     """
-    drop_links(assignment, student, notebooks)
+    if not notebooks:
+        return
+    # one nbgrader run grades one course: its nbgrader_config.py is read once, for both steps
+    limits = _limits_of(Path(os.path.normpath(notebooks[0])).parents[3])
+    drop_links(assignment, student, notebooks, limits)
     for folder in sorted({Path(os.path.normpath(n)).parent for n in notebooks}):
         course_root, name = folder.parents[2], folder.name
         try:
             expected = expected_notebooks(course_root, name)
-            notes = place_notebooks(folder.parent, name, expected, search=False, limits=_limits_of(course_root))
+            notes = place_notebooks(folder.parent, name, expected, search=False, limits=limits)
         except Exception as err:  # noqa: BLE001  (one folder's problem never stops the others' placement)
             log.warning("%s: %s", folder, err if isinstance(err, SubmissionError) else _reason(err))
             continue

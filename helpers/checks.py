@@ -360,7 +360,7 @@ def _a_self_check(statement: ast.stmt, name: str, bound: set[str], callable_name
     (:data:`_SELF_CHECK_IMPORTS`); or a plain helper function (no decorator, no ``global``) whose body is made
     only of such statements. It stores nothing but plain names, never ``name`` itself.
     """
-    if name in bound_names(statement) or isinstance(statement, ast.Global | ast.Nonlocal):
+    if name in bound_names(statement):
         return False
     if any(isinstance(n, ast.Global | ast.Nonlocal | ast.NamedExpr | ast.Delete) for n in ast.walk(statement)):
         return False
@@ -438,6 +438,7 @@ def _pure_calls(node: ast.AST, name: str, bound: set[str], callable_names: froze
     nothing can be handed on: a convolution routine, the function itself and the cell's helpers appear only as
     what is called (never as a value: an argument, an element, an attribute's owner), and there is no lambda."""
     called = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
+    imported = _modules_among(callable_names)
     for n in ast.walk(node):
         if isinstance(n, ast.Lambda):
             return False
@@ -447,12 +448,13 @@ def _pure_calls(node: ast.AST, name: str, bound: set[str], callable_names: froze
             return False
         # a routine's own name read as a value (imported, or from elsewhere); a variable of the cell may be "conv_out"
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and _CONVOLUTION_NAME.search(n.id):
-            if n.id in _modules_among(callable_names) or n.id not in bound:
+            if n.id in imported or n.id not in bound:
                 return False
-        if isinstance(n, ast.Name) and n.id in callable_names and n.id not in _modules_among(callable_names):
+        if isinstance(n, ast.Name) and n.id in callable_names and n.id not in imported:
             return False
         if isinstance(n, ast.Attribute) and _CONVOLUTION_NAME.search(n.attr):
             return False
+    modules = _MODULES | {"checks"} | set(callable_names)
     for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
         func = call.func
         called_name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
@@ -469,7 +471,6 @@ def _pure_calls(node: ast.AST, name: str, bound: set[str], callable_names: froze
             root = func
             while isinstance(root, ast.Attribute):
                 root = root.value
-            modules = _MODULES | {"checks"} | set(callable_names)
             from_module = isinstance(root, ast.Name) and root.id in modules and root.id not in bound
             if not from_module and func.attr not in _PURE_METHODS:
                 return False
@@ -497,7 +498,7 @@ def _self_check_helpers(tree: ast.Module, name: str, bound: set[str]) -> frozens
     """
     bindings: dict[str, list[ast.stmt]] = {}
     for statement in tree.body:
-        for bound_name in bound_names(statement) if isinstance(statement, ast.stmt) else ():
+        for bound_name in bound_names(statement):
             bindings.setdefault(bound_name, []).append(statement)
     kinds = ast.FunctionDef | ast.Import | ast.ImportFrom
     found = {
@@ -580,7 +581,7 @@ def definition_source(cells: list[str], name: str) -> str | None:
         if name in bound or name in strings:
             defined = True
             imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-            bound -= {a.asname or a.name.split(".")[0] for n in imports for a in n.names}  # bound to a non-module
+            bound -= set().union(*map(_names_bound_at_top, imports))  # bound to a non-module
             helpers = _self_check_helpers(tree, name, bound)
             statements += [(s, _a_self_check(s, name, bound - helpers, helpers)) for s in tree.body]
         else:

@@ -43,7 +43,12 @@ def write_files(folder: Path, files: dict[str, bytes]) -> None:
 
 
 def read_files(
-    folder: Path, *, max_files: int = 10_000, max_bytes: int = 2**30, max_entries: int | None = None, skip=None
+    folder: Path,
+    *,
+    max_files: int = 10_000,
+    max_bytes: int = 2**30,
+    max_entries: int | None = None,
+    skip=lambda name: False,
 ) -> dict:
     """Every regular file below ``folder`` (links and special files are skipped), by relative path.
 
@@ -56,9 +61,7 @@ def read_files(
 
     if max_entries is None:
         max_entries = SubmissionFolders().max_entries
-    return read_tree(
-        folder, max_files=max_files, max_bytes=max_bytes, max_entries=max_entries, skip=skip or (lambda name: False)
-    )
+    return read_tree(folder, max_files=max_files, max_bytes=max_bytes, max_entries=max_entries, skip=skip)
 
 
 def _remove_quietly(path: Path) -> None:
