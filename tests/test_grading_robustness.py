@@ -50,17 +50,19 @@ def graded(course):
     for name, code in {**STOPPERS, **CELL_ERRORS, "huge_output": HUGE_OUTPUT, "forged_counts": FORGED_COUNTS}.items():
         course.submit(name.replace("_", "-"), T2, _reference_then(code))
     course.submit("prints-in-tests", T2, reference_submission(T2, {"conv2d_by_hand": PRINTS_IN_TESTS}))
-    course.misplaced_notes = {}
-    for i, where in enumerate(MISPLACED):
-        student = f"misplaced-{i}"
-        course.submit(student, T2, with_answers(read(notebook_path(T2)), solutions(T2)), filename=where)
-        course.misplaced_notes[student] = course.prepare(student, T2)
+    # one misplaced notebook graded to the end; the others are only placed (test_a_misplaced_notebook_is_placed)
+    course.submit("misplaced", T2, _answered(), filename=MISPLACED[0])
+    course.misplaced_notes = course.prepare("misplaced", T2)
     run = course.nbgrader("autograde", T2, "--force", timeout=1800)
     assert run.ok, run.output[-3000:]
     return course
 
 
 MISPLACED = ["Copy of t2.ipynb", "../t2_convolutions.ipynb", "work/t2_convolutions.ipynb"]
+
+
+def _answered():
+    return with_answers(read(notebook_path(T2)), solutions(T2))
 
 
 # Each stops the kernel at exercise 1.2: the five tests of exercise 1.1 ran before and keep their
@@ -141,12 +143,21 @@ def test_empty_folder_is_reported(course):
     assert graded.scores is None and "no notebook" in graded.problem
 
 
-@pytest.mark.parametrize("where", MISPLACED)
-def test_notebook_with_wrong_name_or_place_is_found_and_graded(graded, where):
-    student = f"misplaced-{MISPLACED.index(where)}"
-    notes = graded.misplaced_notes[student]
+def test_a_misplaced_notebook_is_found_and_graded(graded):
+    notes = graded.misplaced_notes
     assert notes and "graded" in notes[0], notes
-    assert _earned(graded, student) == set(autograded_cells(T2))
+    assert _earned(graded, "misplaced") == set(autograded_cells(T2))
+
+
+@pytest.mark.parametrize("where", MISPLACED)
+def test_a_misplaced_notebook_is_placed(graded, where):
+    """Under another name, in the student's folder instead of the assignment's, or in a subfolder: the one
+    notebook is moved to where nbgrader grades it (the grading after placement is the reference's)."""
+    student = f"placed-{MISPLACED.index(where)}"  # never autograded: the batch ran before (the fixture `graded`)
+    content = graded.submit(student, T2, _answered(), filename=where).read_bytes()
+    notes = graded.prepare(student, T2)
+    assert notes and "graded" in notes[0], notes
+    assert (graded.root / "submitted" / student / T2 / f"{T2}.ipynb").read_bytes() == content
 
 
 def test_every_solution_cell_is_code_or_markdown():

@@ -51,6 +51,9 @@ def student_env(tmp_path_factory):
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            # no byte-compiling of every installed module (torch's thousands: about 20 s of CPU); the kernels
+            # below compile what they import, once (PYTHONDONTWRITEBYTECODE is cleared for them)
+            "--no-compile",
             "-c",
             str(constraints),
             str(wheel),
@@ -89,6 +92,7 @@ def test_a_release_notebook_runs_from_the_student_wheel_alone(student_env, tmp_p
     monkeypatch.setenv("JUPYTER_PATH", str(env / "share" / "jupyter"))
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # the first kernel writes what later ones read
     folder = tmp_path / assignment
     folder.mkdir()
     nb = reference_submission(assignment)
