@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import threading
 
@@ -54,9 +55,27 @@ def _homes():
     return seen
 _try("list_homes", _homes)
 _try("read_secret_env", lambda: os.environ["COURSE_TEST_SECRET"])
+import subprocess
+_try("outlive", lambda: subprocess.Popen(["sleep", "OUTLIVE"], start_new_session=True).pid)
 _probe["sandboxed"] = os.environ.get("COURSE_SANDBOXED")
 print("PROBE:" + json.dumps(_probe))
 """
+
+# a background process the submission starts in a session of its own: seconds nobody else sleeps
+OUTLIVE = f"{10**6 + os.getpid() % 1000}.{secrets.randbelow(10**6):06d}"
+
+
+def _running(marker: str) -> list[int]:
+    """PIDs of the host's processes whose command line holds ``marker``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +106,7 @@ def probed(tmp_path_factory):
         .replace("SUBMITTED", repr(str(course.root / "submitted")))
         .replace("REPO_FILE", repr(str(repo_file)))
         .replace("PORT", str(server.getsockname()[1]))
+        .replace("OUTLIVE", OUTLIVE)
     )
     answers = {**solutions(T2), "conv_output_shape": code + "\n" + solutions(T2)["conv_output_shape"]}
     course.submit("prober", T2, with_answers(read(notebook_path(T2)), answers))
@@ -135,6 +155,14 @@ def test_student_code_has_no_network(probed):
 def test_student_code_memory_is_bounded(probed):
     _, probe, *_ = probed
     assert probe["memory"] == "blocked: MemoryError", probe
+
+
+def test_nothing_a_submission_started_outlives_its_grading(probed):
+    """The kernel is killed after the last cell (TrustedExecute.shutdown_kernel), and every process it started,
+    even in a session of its own, dies with its sandbox's PID namespace."""
+    _, probe, *_ = probed
+    assert probe["outlive"].startswith("ok"), probe  # it was started
+    assert _running(OUTLIVE) == []
 
 
 def test_unsandboxed_grading_is_announced_loudly():
