@@ -53,9 +53,9 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## test: everything CI checks
+## test: everything CI checks (three test workers on two cores: the third fills the others' waits for kernels)
 test: setup lint
-	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=15 tests $(NB_DIRS) --nbmake --nbmake-timeout=600
+	$(BIN)/python -m pytest -n 3 --dist loadscope --no-loadscope-reorder --durations=15 tests $(NB_DIRS) --nbmake --nbmake-timeout=600
 
 ## test-fast: the in-process tests only (no kernel, no nbgrader run, no browser): seconds, for the inner loop
 test-fast: setup

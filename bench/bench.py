@@ -8,7 +8,9 @@ release):
   nbgrader process per student, one student after another (nbgrader's own way);
 * **course grade**: :func:`instructor.classgrade.grade` with the default workers
   (one per core), once in the grading sandbox and once without it, so the
-  sandbox's cost is visible.
+  sandbox's cost is visible, and once more in the sandbox with nbclient's graceful
+  kernel shutdown instead of the course's kill after the last cell
+  (``TrustedExecute.shutdown_kernel``).
 
 Each prints seconds per submission (wall clock, cluster start included), and the
 ratios; the scores of every student must agree between the runs. From the
@@ -51,8 +53,8 @@ def class_of(n: int) -> dict[str, object]:
     return {f"s{i:03d}-{kind}": kinds[kind] for i, kind in zip(range(n), list(kinds) * n, strict=False)}
 
 
-def _course(tmp: str, name: str, students: dict, sandboxed: bool) -> Course:
-    course = Course.create(Path(tmp) / name, [ASSIGNMENT], sandbox=sandboxed)
+def _course(tmp: str, name: str, students: dict, sandboxed: bool, extra_config: str = "") -> Course:
+    course = Course.create(Path(tmp) / name, [ASSIGNMENT], sandbox=sandboxed, extra_config=extra_config)
     for student, notebook in students.items():
         course.submit(student, ASSIGNMENT, notebook)
     return course
@@ -80,26 +82,33 @@ def bench_class(n: int) -> tuple[list[tuple[str, float]], float]:
         rows.append((f"nbgrader autograde, one process per student, {label}", sequential))
         print(f"bench: sequential nbgrader: {sequential:.2f} s per submission", flush=True)
         parallel = {}
-        for mode in [True, False] if sandboxed else [False]:
-            course = _course(tmp, f"parallel-{mode}", students, mode)
+        # (sandboxed, kernel shutdown): the default kills the kernel after its last cell; "graceful" is nbclient's
+        runs = [(True, "immediate"), (False, "immediate"), (True, "graceful")] if sandboxed else [(False, "immediate")]
+        for mode, shutdown in runs:
+            config = f"c.TrustedExecute.shutdown_kernel = {shutdown!r}\n"
+            course = _course(tmp, f"parallel-{mode}-{shutdown}", students, mode, config)
             start = time.perf_counter()
             outcomes = classgrade.grade(course.root, ASSIGNMENT, progress=False)
-            parallel[mode] = (time.perf_counter() - start) / n
+            parallel[mode, shutdown] = (time.perf_counter() - start) / n
             failed = [o for o in outcomes if o.status != "graded"]
             if failed:
                 raise RuntimeError(f"course grade did not grade {failed}")
-            scores[f"course grade {mode}"] = _all_scores(course, students)
+            scores[f"course grade {mode} {shutdown}"] = _all_scores(course, students)
             label = "sandboxed" if mode else "unsandboxed"
-            rows.append((f"course grade, {os.cpu_count()} workers, {label}", parallel[mode]))
-            print(f"bench: course grade ({label}): {parallel[mode]:.2f} s per submission", flush=True)
+            label += "" if shutdown == "immediate" else ", graceful shutdown"
+            rows.append((f"course grade, {os.cpu_count()} workers, {label}", parallel[mode, shutdown]))
+            print(f"bench: course grade ({label}): {parallel[mode, shutdown]:.2f} s per submission", flush=True)
     reference = scores["sequential"]
     for name, got in scores.items():
         if got != reference:
             raise RuntimeError(f"{name} gave other scores than sequential nbgrader autograde")
-    graded = parallel[sandboxed]
+    graded = parallel[sandboxed, "immediate"]
     rows.append(("  ratio course grade / sequential (target <= 0.5)", graded / sequential))
     if sandboxed:
-        rows.append(("  ratio sandboxed / unsandboxed course grade (target <= 1.1)", parallel[True] / parallel[False]))
+        unsandboxed = parallel[False, "immediate"]
+        rows.append(("  ratio sandboxed / unsandboxed course grade (target <= 1.1)", graded / unsandboxed))
+        graceful = parallel[True, "graceful"]
+        rows.append(("  ratio killed / gracefully shut down kernels (shutdown_kernel)", graded / graceful))
     return rows, graded
 
 

@@ -22,21 +22,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Longest first. `make test` runs `--dist loadscope --no-loadscope-reorder`: xdist hands each worker whole
 # scopes (a module, or a class of tests/test_grading.py) in collection order, so starting the longest ones
-# (measured with --durations=0) and letting the short ones fill the gaps balances the two workers.
+# (measured with --durations=0) and letting the short ones fill the gaps balances the workers.
 LONGEST_FIRST = (
-    "TestGrading_t3_normative",
     "tests/test_classgrade.py",
     "tests/test_grading_kernel_attacks.py",
-    "tests/test_grading_bounds.py",
+    "TestGrading_t3_normative",
     "TestGrading_t4_encoding",
-    "TestGrading_t2_convolutions",
-    "tests/test_grading_robustness.py",
-    "TestGrading_t1_decoding",
-    "tests/test_grading_attacks.py",
+    "tests/test_grading_bounds.py",
     "tests/test_claims.py",
+    "TestGrading_t2_convolutions",
     "tests/test_grading_recording.py",
-    "tests/test_student_wheel.py",
+    "tests/test_grading_robustness.py",
+    "tests/test_grading_attacks.py",
     "tests/e2e/test_lab.py",
+    "TestGrading_t1_decoding",
+    "tests/test_student_wheel.py",
+    "tests/test_lms.py",
 )
 
 
@@ -47,6 +48,22 @@ def _rank(item) -> int:
 def pytest_collection_modifyitems(config, items):
     """Put the longest scopes first (a stable sort: the order within a scope is kept)."""
     items.sort(key=_rank)
+
+
+_BUSY: dict[str, float] = {}  # seconds of tests (setup, call, teardown) per xdist worker, seen by the controller
+
+
+def pytest_runtest_logreport(report):
+    gateway = getattr(getattr(report, "node", None), "gateway", None)
+    if gateway is not None:
+        _BUSY[gateway.id] = _BUSY.get(gateway.id, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How evenly the workers were loaded (see LONGEST_FIRST)."""
+    if _BUSY:
+        busy = ", ".join(f"{worker} {seconds:.0f} s" for worker, seconds in sorted(_BUSY.items()))
+        terminalreporter.write_line(f"busy time per test worker: {busy}")
 
 
 @pytest.fixture(autouse=True)

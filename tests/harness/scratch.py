@@ -1,8 +1,10 @@
 """A scratch nbgrader course folder driven through nbgrader's real command line.
 
 :class:`Course` copies ``source/`` and the course's ``nbgrader_config.py`` into a
-folder of its own, generates the assignments there (which fills a real SQLite
-gradebook), and takes submissions through plain `nbgrader autograde` and feedback.
+folder of its own, generates the assignments there through nbgrader's Python API with
+that configuration (as ``course grade``'s workers do; it fills a real SQLite gradebook,
+and spares a process start per assignment), and takes submissions through plain
+`nbgrader autograde` and feedback.
 Each student is autograded by a separate ``nbgrader`` process, so a submission
 that breaks nbgrader is reported and the others are still graded.
 """
@@ -109,11 +111,17 @@ class Course:
         if extra_config or sandbox_config:
             config += "\n" + extra_config + sandbox_config
         (course.root / "nbgrader_config.py").write_text(config)
+        from nbgrader.apps import NbGraderAPI
+
+        from instructor.config import course_config, ensure_tools_on_path
+
+        ensure_tools_on_path()  # a new gradebook runs `alembic` by name
+        api = NbGraderAPI(config=course_config(course.root))
         for name in assignments:
             shutil.copytree(ROOT / "source" / name, course.root / "source" / name)
-            run = course.nbgrader("generate_assignment", name, "--force")
-            if not run.ok:
-                raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{run.output}")
+            made = api.generate_assignment(name, force=True, create=True)
+            if not made["success"]:
+                raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{made.get('error') or made['log']}")
         return course
 
     def nbgrader(self, *args: str, timeout: float = 900, cwd: Path | None = None) -> Run:
