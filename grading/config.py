@@ -47,3 +47,8 @@ def course_file_config(root: str | Path) -> Config:
         return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     except ConfigFileNotFound:
         return Config()
+
+
+def submission_folders(root: str | Path) -> SubmissionFolders:
+    """The submission-folder bounds that the course folder ``root``'s ``nbgrader_config.py`` sets."""
+    return SubmissionFolders(config=course_file_config(root))

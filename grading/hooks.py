@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import SubmissionFolders, course_file_config
+from .config import SubmissionFolders, submission_folders
 from .tree import TreeTooLarge, iter_entries, iter_files
 
 log = logging.getLogger("course.grading")
@@ -70,7 +70,7 @@ def drop_links(
         What was removed (and the folders moved to quarantine).
     """
     removed: list[Path] = []
-    for folder in sorted({Path(os.path.normpath(n)).parent for n in notebooks}):
+    for folder in sorted({_folder_of(n) for n in notebooks}):
         if folder.is_symlink():
             folder.unlink()
             removed.append(folder)
@@ -78,10 +78,10 @@ def drop_links(
         if not folder.is_dir():
             continue
         try:
-            removed += _drop_links_below(folder, limits or _limits_of(folder.parents[2]))
+            removed += _drop_links_below(folder, limits or submission_folders(folder.parents[2]))
         except Exception as err:  # noqa: BLE001  (OSError, TreeTooLarge: never let nbgrader copy it)
             removed.append(_quarantine(folder, err))
-            notebooks[:] = [n for n in notebooks if Path(os.path.normpath(n)).parent != folder]
+            notebooks[:] = [n for n in notebooks if _folder_of(n) != folder]
     return removed
 
 
@@ -90,9 +90,9 @@ def _reason(err: Exception) -> str:
     return f"{type(err).__name__}: {getattr(err, 'strerror', None) or err}"
 
 
-def _limits_of(course_root: Path) -> SubmissionFolders:
-    """The submission-folder bounds that the course folder's ``nbgrader_config.py`` sets."""
-    return SubmissionFolders(config=course_file_config(course_root))
+def _folder_of(notebook: str) -> Path:
+    """The assignment folder of a notebook path nbgrader passed, normalised (a ``..`` in it moves nothing)."""
+    return Path(os.path.normpath(notebook)).parent
 
 
 def _owner_rights(path: Path, mode: int | None = None, dir_fd: int | None = None) -> None:
@@ -219,7 +219,7 @@ def place_notebooks(
     """
     student_dir = Path(os.path.normpath(student_dir))
     folder = student_dir / assignment
-    limits = limits or _limits_of(student_dir.parents[1])
+    limits = limits or submission_folders(student_dir.parents[1])
     # every move below goes by path, within the assignment folder or from the student's folder into it: first
     # no link may be left there (a link named _ignored would carry a notebook into another student's folder or
     # the course's source/); the search finds regular files only
@@ -301,9 +301,9 @@ def prepare_submission(assignment: str, student: str, notebooks: list[str], **_)
     if not notebooks:
         return
     # one nbgrader run grades one course: its nbgrader_config.py is read once, for both steps
-    limits = _limits_of(Path(os.path.normpath(notebooks[0])).parents[3])
+    limits = submission_folders(_folder_of(notebooks[0]).parents[2])
     drop_links(assignment, student, notebooks, limits)
-    for folder in sorted({Path(os.path.normpath(n)).parent for n in notebooks}):
+    for folder in sorted({_folder_of(n) for n in notebooks}):
         course_root, name = folder.parents[2], folder.name
         try:
             expected = expected_notebooks(course_root, name)
@@ -313,6 +313,6 @@ def prepare_submission(assignment: str, student: str, notebooks: list[str], **_)
             continue
         for note in notes:
             log.warning("%s: %s", folder.parent.name, note)
-        kept = [n for n in notebooks if Path(os.path.normpath(n)).parent != folder]
+        kept = [n for n in notebooks if _folder_of(n) != folder]
         kept += [str(folder / f"{stem}.ipynb") for stem in expected if (folder / f"{stem}.ipynb").is_file()]
         notebooks[:] = sorted(kept)

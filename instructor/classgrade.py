@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grading.config import SubmissionFolders, course_file_config
+from grading.config import SubmissionFolders, submission_folders
 from grading.hooks import SubmissionError, expected_notebooks, place_notebooks, valid_student_id
 from grading.tree import remove_tree
 
@@ -174,10 +174,15 @@ def record(
         return float(gb.find_submission(assignment, student).score)
 
 
-def find_submissions(root: Path, assignment: str) -> tuple[list[tuple[str, Path, list[str]]], list[Outcome]]:
-    """Submissions of ``assignment`` in ``submitted/``, put in place; and those that cannot be graded."""
+def find_submissions(
+    root: Path, assignment: str, limits: SubmissionFolders | None = None
+) -> tuple[list[tuple[str, Path, list[str]]], list[Outcome]]:
+    """Submissions of ``assignment`` in ``submitted/``, put in place; and those that cannot be graded.
+
+    ``limits``: the submission-folder bounds (by default those of the course's ``nbgrader_config.py``).
+    """
     expected = expected_notebooks(root, assignment)
-    limits = SubmissionFolders(config=course_file_config(root))
+    limits = limits or submission_folders(root)
     ready, failed = [], []
     base = root / "submitted"
     for student_dir in sorted(base.iterdir()) if base.is_dir() else []:
@@ -311,7 +316,7 @@ def grade(
         due = found.duedate
     bundle, digest = course_bundle(root, assignment, due.isoformat() if due is not None else None)
     ledger = Ledger(root / LEDGER)
-    ready, outcomes = find_submissions(root, assignment)
+    ready, outcomes = find_submissions(root, assignment, SubmissionFolders(config=config))
     tasks = []
     for student, folder, notes in ready:
         try:
