@@ -49,7 +49,8 @@ def _batch() -> dict[str, object]:
         "partial": with_answers(release, dict(list(answers.items())[: len(answers) // 2])),
         "mistake": reference_submission(A, mistakes(A)[0].answers(A)),
         "dies": reference_submission(A, {first: "import os\nos._exit(1)"}),
-        "loops": reference_submission(A, {first: "while True:\n    pass"}),
+        # a loop that never ends; it waits rather than spins (the robustness tests grade a spinning one)
+        "loops": reference_submission(A, {first: "import time\nwhile True:\n    time.sleep(0.05)"}),
         "broken": "{ this is not JSON",
     }
 
@@ -248,26 +249,49 @@ def alice_total(db_url: str) -> float:
         return float(gb.find_submission(A, "alice").score)
 
 
-def _recorded(course) -> set[str]:
+def _recorded(course, assignment) -> set[str]:
     """Students whose result the ledger marks as recorded (what a rerun will skip)."""
     try:
-        entries = json.loads((course.root / classgrade.LEDGER).read_text()).get(A, {})
+        entries = json.loads((course.root / classgrade.LEDGER).read_text()).get(assignment, {})
     except (FileNotFoundError, ValueError):
         return set()
     return {student for student, fingerprint in entries.items() if fingerprint}
 
 
-def test_a_killed_worker_and_an_interrupted_run_lose_nothing(make_course, dask_cluster):
+#: An assignment whose subject is the coordinator, not a tutorial: one exercise and its test, each submission's
+#: answer waiting a few seconds, so that a worker can be killed while its kernel runs (no tutorial's CPU spent).
+WAITS = "waits"
+
+
+def _waits_notebook(answer: str) -> nbformat.NotebookNode:
+    def cell(source, grade_id, **flags):
+        meta = {"grade_id": grade_id, "locked": not flags.get("solution", False), "schema_version": 3, **flags}
+        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade": False, "solution": False, **meta}})
+
+    return nbformat.v4.new_notebook(
+        cells=[
+            cell(answer, "double", solution=True),
+            cell('"""double doubles."""\nassert double(3) == 6', "test_double", grade=True, points=2),
+        ]
+    )
+
+
+def test_a_killed_worker_and_an_interrupted_run_lose_nothing(tmp_path, dask_cluster):
     """A worker killed mid-task (with its kernel): the task is graded on the other worker.
 
     Ctrl-C on the coordinator: every finished result is kept, and the same command grades only the rest.
     """
+    from harness.scratch import Course
+
     address, client, processes = dask_cluster
-    course = make_course([A])
-    students = {f"s{i}": reference_submission(A) if i % 2 == 0 else read(notebook_path(A)) for i in range(6)}
+    source = _waits_notebook("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION")
+    course = Course.create(tmp_path / "course", [], notebooks={WAITS: source})
+    wait = "\n\n\nimport time\n\ntime.sleep(5)"
+    right, wrong = (_waits_notebook(f"def double(x):\n    return {v}{wait}") for v in ("2 * x", "x"))
+    students = {f"s{i}": right if i % 2 == 0 else wrong for i in range(6)}
     for student, notebook in students.items():
-        course.submit(student, A, notebook)
-    command = [str(BIN / "course"), "--root", str(course.root), "grade", A, "--scheduler", address]
+        course.submit(student, WAITS, notebook)
+    command = [str(BIN / "course"), "--root", str(course.root), "grade", WAITS, "--scheduler", address]
     coordinator = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 300
@@ -277,9 +301,9 @@ def test_a_killed_worker_and_an_interrupted_run_lose_nothing(make_course, dask_c
                 break
             assert coordinator.poll() is None and time.monotonic() < deadline, "w1 never got a submission"
             time.sleep(0.2)
-        time.sleep(1.5)  # its kernel is running
+        time.sleep(2.5)  # its kernel is running (each answer waits 5 s)
         os.killpg(processes["w1"].pid, signal.SIGKILL)
-        while len(_recorded(course)) < 2:  # then Ctrl-C once results are coming in
+        while len(_recorded(course, WAITS)) < 2:  # then Ctrl-C once results are coming in
             assert coordinator.poll() is None and time.monotonic() < deadline, "no results recorded"
             time.sleep(0.2)
         coordinator.send_signal(signal.SIGINT)
@@ -289,21 +313,21 @@ def test_a_killed_worker_and_an_interrupted_run_lose_nothing(make_course, dask_c
             coordinator.kill()
     assert coordinator.returncode == 130, out
     assert "finished results are kept" in out, out
-    kept = _recorded(course)
+    kept = _recorded(course, WAITS)
     assert 2 <= len(kept) < len(students), kept
     assert {w["name"] for w in client.scheduler_info()["workers"].values()} == {"w2"}
-    full = sum(points for name, points in course.max_scores(A).items() if name.startswith("test_"))
+    full = sum(points for name, points in course.max_scores(WAITS).items() if name.startswith("test_"))
 
     def code_total(student):
-        scores = course.scores(student, A)
+        scores = course.scores(student, WAITS)
         return sum(v for k, v in scores.items() if k.startswith("test_"))
 
     for student in kept:  # finished results are in the gradebook, right
         assert code_total(student) == (full if int(student[1:]) % 2 == 0 else 0), student
 
-    outcomes = {o.student: o.status for o in classgrade.grade(course.root, A, scheduler=address)}
+    outcomes = {o.student: o.status for o in classgrade.grade(course.root, WAITS, scheduler=address)}
     assert outcomes == {s: "unchanged" if s in kept else "graded" for s in students}
-    assert _recorded(course) == set(students)
+    assert _recorded(course, WAITS) == set(students)
     for student in students:
         assert code_total(student) == (full if int(student[1:]) % 2 == 0 else 0), student
 

@@ -3,11 +3,12 @@
 Each attack is a submission: wrong answers of the right types for every exercise
 of Tutorial 2, plus code that rewrites the kernel (IPython hooks, builtins,
 ``sys.modules``, the working folder, the kernel's replies) or reaches for files
-outside it. The test cells run in the grading process (``grading.remote``), so
-for each attack: the notebook scores exactly what the same junk scores without
-the attack (nothing), honest students graded in the same course keep their
-scores and files, and nothing in the course folder changes except what nbgrader
-itself writes for the attacker.
+outside it. The test cells run in the grading process (``grading.remote``). All attacks are
+graded by one ``nbgrader autograde`` run, as a class is, between two honest
+students; for each attack the notebook scores exactly what the same junk scores
+without the attack (nothing), the honest neighbours get full marks, a student
+graded earlier keeps their grades, and nothing in the course folder changes
+except what nbgrader itself writes for the batch.
 """
 
 from __future__ import annotations
@@ -195,12 +196,12 @@ ATTACKS = {
 }
 
 
-def _snapshot(root: Path, skip: str) -> dict[str, tuple]:
-    """Path -> (mode, hash) of every file under the course folder except the attacker's own outputs."""
+def _snapshot(root: Path, *skip: str) -> dict[str, tuple]:
+    """Path -> (mode, hash) of every file under the course folder except the named students' own folders."""
     out = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if skip in rel.split("/") or rel.startswith(("gradebook.db", ".sandbox")):
+        if set(skip) & set(rel.split("/")) or rel.startswith(("gradebook.db", ".sandbox")):
             continue
         info = os.lstat(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(info.st_mode) else None
@@ -221,62 +222,85 @@ def _total(course, student):
     return sum(course.test_scores(student, T2).values())
 
 
-def test_junk_without_attack_scores_zero(course):
-    course.submit("junk", T2, with_answers(read(notebook_path(T2)), JUNK))
-    graded = course.grade("junk", T2)
-    assert graded.scores is not None, graded.problem
-    assert _total(course, "junk") == 0
-
-
-@pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_kernel_attack_gains_nothing_and_changes_nothing(course, name):
-    if name in ("symlinks_and_writes_outside", "disk_and_process_exhaustion") and not course.sandboxed:
-        pytest.skip("needs the sandbox (bubblewrap): unsandboxed grading runs student code with your rights")
-    student = name.replace("_", "-")
+def _attacked(name: str):
+    """The junk answers with attack ``name`` added where it takes effect."""
     answers = dict(JUNK)
     if name == "rigged_values":  # after the junk definitions, so that they are what the tests find
         answers["parameter_counts"] = JUNK["parameter_counts"] + ATTACKS[name]
     else:
         answers["conv2d_by_hand"] = ATTACKS[name] + "\n\n" + JUNK["conv2d_by_hand"]
-    course.submit(student, T2, with_answers(read(notebook_path(T2)), answers))
-    honest_before = _total(course, "honest")
-    gradebook_mode = stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode)
-    before = _snapshot(course.root, student)
+    return with_answers(read(notebook_path(T2)), answers)
 
-    graded = course.grade(student, T2)
 
-    assert graded.scores is not None, graded.problem
-    assert _total(course, student) == 0, {k: v for k, v in graded.scores.items() if v}
-    assert _snapshot(course.root, student) == before
-    assert stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode) == gradebook_mode
-    assert _total(course, "honest") == honest_before
-    autograded = course.root / "autograded" / student / T2
+SANDBOX_ONLY = {"symlinks_and_writes_outside", "disk_and_process_exhaustion"}
+#: Honest neighbours in the attackers' batch: nbgrader grades students in name order, so one before, one after.
+NEIGHBOURS = ("a-honest-first", "zz-honest-last")
+
+
+@pytest.fixture(scope="module")
+def batch(course):
+    """Every attack, the same junk without an attack, and two honest neighbours, graded by one ``nbgrader autograde``
+    run as a class is; what the course folder and the earlier honest student's grades were before it."""
+    students = {"junk": with_answers(read(notebook_path(T2)), JUNK)}
+    students.update({name: reference_submission(T2) for name in NEIGHBOURS})
+    for name in ATTACKS:
+        if name not in SANDBOX_ONLY or course.sandboxed:  # unsandboxed grading runs student code with your rights
+            students[name.replace("_", "-")] = _attacked(name)
+    for student, notebook in students.items():
+        course.submit(student, T2, notebook)
+    before = {
+        "honest": _total(course, "honest"),
+        "gradebook mode": stat.S_IMODE(os.lstat(course.root / "gradebook.db").st_mode),
+        "course folder": _snapshot(course.root, *students),
+    }
+    others = sorted({p.name for p in (course.root / "submitted").iterdir()} - set(students))  # graded before
+    exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
+    course.batch_run = course.nbgrader("autograde", T2, "--force", *exclude, timeout=1800)
+    course.batch_students, course.batch_before = set(students), before
+    return course
+
+
+def test_the_batch_completes_and_junk_without_attack_scores_zero(batch):
+    assert batch.batch_run.ok, batch.batch_run.output[-3000:]
+    assert not [s for s in batch.batch_students if batch.scores(s, T2) is None], batch.batch_run.errors()
+    assert _total(batch, "junk") == 0
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_kernel_attack_gains_nothing(batch, name):
+    if name in SANDBOX_ONLY and not batch.sandboxed:
+        pytest.skip("needs the sandbox (bubblewrap): unsandboxed grading runs student code with your rights")
+    student = name.replace("_", "-")
+    assert batch.scores(student, T2) is not None, batch.batch_run.errors()
+    scores = batch.test_scores(student, T2)
+    assert sum(scores.values()) == 0, {k: v for k, v in scores.items() if v}
+    autograded = batch.root / "autograded" / student / T2
     assert all(p.is_file() and not p.is_symlink() for p in autograded.rglob("*")), list(autograded.rglob("*"))
 
 
-def test_feedback_never_shows_hidden_tests_or_leaked_history(course):
+def test_the_attacks_change_nothing_and_harm_no_neighbour(batch):
+    """Outside the batch's own results the course folder is byte for byte what it was, the gradebook keeps its mode,
+    the student graded before keeps their grades, and the honest students graded before and after the attackers in
+    the same run get full marks."""
+    before = batch.batch_before
+    assert _snapshot(batch.root, *batch.batch_students) == before["course folder"]
+    assert stat.S_IMODE(os.lstat(batch.root / "gradebook.db").st_mode) == before["gradebook mode"]
+    assert _total(batch, "honest") == before["honest"]
+    maximum = sum(v for k, v in batch.max_scores(T2).items() if k in set(autograded_cells(T2)))
+    assert before["honest"] == maximum
+    assert {s: _total(batch, s) for s in NEIGHBOURS} == dict.fromkeys(NEIGHBOURS, maximum)
+
+
+def test_feedback_never_shows_hidden_tests_or_leaked_history(batch):
     student = "history-and-hook-leaks"
-    if course.scores(student, T2) is None:
-        answers = dict(JUNK)
-        answers["conv2d_by_hand"] = HISTORY_LEAK + "\n\n" + JUNK["conv2d_by_hand"]
-        course.submit(student, T2, with_answers(read(notebook_path(T2)), answers))
-        course.grade(student, T2)
-    run = course.generate_feedback(student, T2)
+    run = batch.generate_feedback(student, T2)
     assert run.ok, run.output[-2000:]
-    html = course.feedback_html(student, T2).read_text()
+    html = batch.feedback_html(student, T2).read_text()
     assert "conv2d_by_hand(4 x 5 image, 2 x 2 kernel)" in html  # the visible message a student acts on
     for secret in ("hidden_seed(", "BEGIN HIDDEN TESTS", "conv2d_by_hand(_image, _kernel, padding=_p)", "__course"):
         assert secret not in html, secret
-    feedback = course.root / "feedback" / student / T2
-    assert sorted(p.name for p in feedback.iterdir()) == [course.feedback_html(student, T2).name]
-
-
-def test_honest_students_graded_after_the_attacks_keep_full_marks(course):
-    course.submit("honest-late", T2, reference_submission(T2))
-    assert course.grade("honest-late", T2).scores is not None
-    maximum = sum(v for k, v in course.max_scores(T2).items() if k in set(autograded_cells(T2)))
-    assert _total(course, "honest-late") == maximum
-    assert _total(course, "honest") == maximum
+    feedback = batch.root / "feedback" / student / T2
+    assert sorted(p.name for p in feedback.iterdir()) == [batch.feedback_html(student, T2).name]
 
 
 PROBE = 'import os\nprint("SANDBOXED=" + str(os.environ.get("COURSE_SANDBOXED")))\n'

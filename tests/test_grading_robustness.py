@@ -68,7 +68,10 @@ def _answered():
 # Each stops the kernel at exercise 1.2: the five tests of exercise 1.1 ran before and keep their
 # points; everything from exercise 1.2 on scores 0, and the submission is still graded.
 STOPPERS = {
-    "loop_ignoring_interrupt": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n",
+    # it waits rather than spins: what is tested is the grader's timeout, not the CPU (infinite_loop below spins)
+    "loop_ignoring_interrupt": (
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.05)\n"
+    ),
     "os_exit": "import os\nos._exit(3)\n",
     "kill_own_kernel": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
     # the socket folder is the one folder on the host's disk the sandbox can write to: files are refused

@@ -79,8 +79,18 @@ class Course:
         return f"sqlite:///{self.root / 'gradebook.db'}"
 
     @classmethod
-    def create(cls, root: Path, assignments: list[str], extra_config: str = "", sandbox: bool | None = None) -> Course:
+    def create(
+        cls,
+        root: Path,
+        assignments: list[str],
+        extra_config: str = "",
+        sandbox: bool | None = None,
+        notebooks: dict[str, nbformat.NotebookNode] | None = None,
+    ) -> Course:
         """Make a fresh course folder at ``root`` and generate ``assignments`` in it.
+
+        ``assignments`` are the course's own (``source/<name>``); ``notebooks`` adds assignments of
+        one instructor notebook each (name -> notebook), for tests whose subject is not a tutorial.
 
         ``extra_config`` is appended to the course's nbgrader_config.py (e.g. a
         shorter cell timeout for tests). ``sandbox``: True requires the
@@ -117,8 +127,12 @@ class Course:
 
         ensure_tools_on_path()  # a new gradebook runs `alembic` by name
         api = NbGraderAPI(config=course_config(course.root))
-        for name in assignments:
-            shutil.copytree(ROOT / "source" / name, course.root / "source" / name)
+        for name, notebook in (notebooks or {}).items():
+            (course.root / "source" / name).mkdir()
+            nbformat.write(notebook, course.root / "source" / name / f"{name}.ipynb")
+        for name in [*assignments, *(notebooks or {})]:
+            if name in assignments:
+                shutil.copytree(ROOT / "source" / name, course.root / "source" / name)
             made = api.generate_assignment(name, force=True, create=True)
             if not made["success"]:
                 raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{made.get('error') or made['log']}")
