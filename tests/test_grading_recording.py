@@ -6,7 +6,7 @@ Neuromatch's loaders document, at the recording's full neuron count): recording-
 neurons. Their MD5 is not the published one, so the grader's trusted setup and the sandboxed kernel both read
 them as a local copy; the kernel's setup cell says so in the autograded notebook. Graded through plain
 ``nbgrader autograde`` (all three assignments that load data) and through ``course grade`` (real Dask workers;
-one assignment per file).
+t1, whose kernel reads the data folder the workers pass on, as every assignment's does).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from instructor import classgrade
 
 pytestmark = pytest.mark.slow
 DATA_ASSIGNMENTS = ["t1_decoding", "t3_normative", "t4_encoding"]  # the assignments that load V1 data
-# course grade passes the data folder on through its Dask workers: one assignment per file proves it
-# (t1, like t3, reads oribinned1; t4 reads oribinned6_split); plain autograde grades all three
-BY_WAY = {"nbgrader autograde": DATA_ASSIGNMENTS, "course grade": ["t1_decoding", "t4_encoding"]}
+# course grade passes the data folder (not a file) on through its Dask workers to the sandbox: one assignment
+# proves it; plain autograde grades all three, on both files
+BY_WAY = {"nbgrader autograde": DATA_ASSIGNMENTS, "course grade": ["t1_decoding"]}
 
 
 @pytest.fixture(scope="module")
