@@ -1,11 +1,12 @@
 """The grader's bounds, end to end: attacks on its memory, disk and time, in the sandbox, through plain
 ``nbgrader autograde`` and through ``course grade``.
 
-Each attack is Tutorial 2's reference answers with attack code added to the first solution cell. For
-each: the submission scores no more than the reference answers, honest students graded in the same
-batch keep full marks, the course folder changes only where nbgrader writes the attacker's results,
-no scratch folder stays behind, the autograded notebook stays within the output bound, and the
-grading process's peak memory stays within a stated margin of an honest submission's.
+Each attack is Tutorial 2's reference answers with attack code added to the first solution cell. The
+attacks are graded together, between two honest students, by one plain ``nbgrader autograde`` run, as a
+class is. For each attack the submission scores no more than the reference answers and its autograded
+notebook stays within the output bound; for the batch, the honest students keep full marks, the course
+folder changes only where nbgrader writes the batch's results, no scratch folder stays behind, and the
+grading process's peak memory stays within a stated margin of a process that graded one honest submission.
 """
 
 from __future__ import annotations
@@ -117,13 +118,14 @@ def _reference_with(attack: str) -> object:
     return reference_submission(T2, {"conv2d_by_hand": first + "\n\n" + attack})
 
 
-def _autograde_measured(course: Course, student: str) -> tuple[subprocess.CompletedProcess, int]:
-    """Plain ``nbgrader autograde`` of one student, and the grading process's peak resident memory (bytes).
+def _autograde_measured(course: Course, *options: str) -> tuple[subprocess.CompletedProcess, int]:
+    """Plain ``nbgrader autograde`` (with ``options``, such as ``--student``), and the grading process's peak
+    resident memory (bytes).
 
     Its temporary folders (the kernel's scratch folder among them) go to :func:`_temp`, the test's own.
     """
     proc = subprocess.Popen(
-        [str(BIN / "nbgrader"), "autograde", T2, "--student", student, "--force"],
+        [str(BIN / "nbgrader"), "autograde", T2, *options, "--force"],
         cwd=course.root,
         env={**nbgrader_env(course.env), "TMPDIR": str(_temp())},
         stdout=subprocess.PIPE,
@@ -179,7 +181,7 @@ def course(tmp_path_factory):
     course = Course.create(tmp_path_factory.mktemp("bounds"), [T2], sandbox=True, extra_config=BOUNDS)
     course.submit("honest", T2, reference_submission(T2))
     course.prepare("honest", T2)
-    run, peak = _autograde_measured(course, "honest")
+    run, peak = _autograde_measured(course, "--student", "honest")
     assert run.returncode == 0, run.stdout[-3000:]
     course.honest_peak = peak
     course.full = sum(course.test_scores("honest", T2).values())
@@ -187,34 +189,64 @@ def course(tmp_path_factory):
     return course
 
 
-@pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_an_attack_on_the_graders_bounds_gains_nothing_and_harms_no_one(course, name):
-    student = name.replace("_", "-")
-    course.submit(student, T2, _reference_with(ATTACKS[name]))
-    course.prepare(student, T2)
-    before, scratch = _snapshot(course.root, student), _scratch_folders()
+#: Honest neighbours in the attackers' batch: nbgrader grades students in name order, so one before, one after.
+NEIGHBOURS = ("a-honest-first", "zz-honest-last")
 
-    run, peak = _autograde_measured(course, student)
 
+@pytest.fixture(scope="module")
+def attacked(course):
+    """Every attack and two honest neighbours, graded by one plain ``nbgrader autograde`` run as a class is (not the
+    student graded before); what the course folder and the scratch folders were before it."""
+    students = {name.replace("_", "-"): _reference_with(code) for name, code in ATTACKS.items()}
+    students.update({name: reference_submission(T2) for name in NEIGHBOURS})
+    for student, notebook in students.items():
+        course.submit(student, T2, notebook)
+    before, scratch = _snapshot(course.root, *students), _scratch_folders()
+    course.attack_run, course.attack_peak = _autograde_measured(course, "--CourseDirectory.student_id_exclude=honest")
+    course.after = {
+        "course folder": (before, _snapshot(course.root, *students)),
+        "scratch": (scratch, _scratch_folders()),
+    }
+    return course
+
+
+def test_a_batch_of_attacks_on_the_graders_bounds_completes_and_harms_no_one(attacked):
+    """The batch completes; the honest students graded before and after the attackers get full marks and the one
+    graded earlier keeps them; the course folder changes only where nbgrader writes the batch's results; every
+    kernel's scratch folder is gone, whatever it held; and the grading process's peak memory stays within
+    MEMORY_MARGIN of the peak of a process that graded one honest submission."""
+    run = attacked.attack_run
     assert run.returncode == 0, run.stdout[-3000:]
-    assert sum(course.test_scores(student, T2).values()) <= course.full
-    assert sum(course.test_scores("honest", T2).values()) == course.full
-    assert _snapshot(course.root, student) == before
-    assert _scratch_folders() <= scratch  # the kernel's scratch folder is gone, whatever it held
-    autograded = course.root / "autograded" / student / T2 / f"{T2}.ipynb"
+    for student in ("honest", *NEIGHBOURS):
+        assert sum(attacked.test_scores(student, T2).values()) == attacked.full, student
+    before, after = attacked.after["course folder"]
+    assert after == before
+    scratch_before, scratch_after = attacked.after["scratch"]
+    assert scratch_after <= scratch_before
+    assert attacked.attack_peak < attacked.honest_peak + MEMORY_MARGIN, (
+        attacked.attack_peak >> 20,
+        attacked.honest_peak >> 20,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_an_attack_on_the_graders_bounds_gains_nothing(attacked, name):
+    """The attack scores no more than the reference answers it carries, and its autograded notebook stays within
+    the output bound."""
+    student = name.replace("_", "-")
+    assert attacked.scores(student, T2) is not None, attacked.attack_run.stdout[-3000:]
+    assert sum(attacked.test_scores(student, T2).values()) <= attacked.full
+    autograded = attacked.root / "autograded" / student / T2 / f"{T2}.ipynb"
     assert autograded.stat().st_size < 8 * MiB  # 4 MiB of outputs plus the notebook itself
-    assert peak < course.honest_peak + MEMORY_MARGIN, (peak >> 20, course.honest_peak >> 20)
 
 
-def test_stopped_kernels_say_why(course):
+def test_stopped_kernels_say_why(attacked):
     """A submission stopped at a bound is told which bound, in the cell where it happened."""
     for name, words in (("comm_flood", "MiB of messages"), ("print_during_test", "MiB of messages")):
         student = name.replace("_", "-")
-        if course.scores(student, T2) is None:
-            pytest.skip("runs after the attacks")
-        text = (course.root / "autograded" / student / T2 / f"{T2}.ipynb").read_text()
+        text = (attacked.root / "autograded" / student / T2 / f"{T2}.ipynb").read_text()
         assert words in text, name
-    socket_text = (course.root / "autograded" / "socket-folder" / T2 / f"{T2}.ipynb").read_text()
+    socket_text = (attacked.root / "autograded" / "socket-folder" / T2 / f"{T2}.ipynb").read_text()
     assert "socket folder" in socket_text
 
 
