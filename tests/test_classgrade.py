@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from harness.notebooks import notebook_path, read, reference_submission, solutions
+from harness.notebooks import notebook_path, one_exercise, read, reference_submission, solutions
 
 from instructor import classgrade
 from instructor.cli import main as course_cli
@@ -213,22 +213,8 @@ def dask_cluster():
             proc.wait(timeout=20)
 
 
-#: An assignment whose subject is the coordinator, not a tutorial: one exercise and its test (no tutorial's CPU
-#: spent on what the test is not about).
+#: The one-exercise assignment (harness.notebooks.one_exercise) of tests whose subject is the coordinator.
 WAITS = "waits"
-
-
-def _waits_notebook(answer: str) -> nbformat.NotebookNode:
-    def cell(source, grade_id, **flags):
-        meta = {"grade_id": grade_id, "locked": not flags.get("solution", False), "schema_version": 3, **flags}
-        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade": False, "solution": False, **meta}})
-
-    return nbformat.v4.new_notebook(
-        cells=[
-            cell(answer, "double", solution=True),
-            cell('"""double doubles."""\nassert double(3) == 6', "test_double", grade=True, points=2),
-        ]
-    )
 
 
 def _waits_course(root: Path, seconds: float = 0) -> tuple[object, nbformat.NotebookNode, nbformat.NotebookNode]:
@@ -236,10 +222,9 @@ def _waits_course(root: Path, seconds: float = 0) -> tuple[object, nbformat.Note
     submission whose answers first wait ``seconds``."""
     from harness.scratch import Course
 
-    source = _waits_notebook("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION")
-    course = Course.create(root, [], notebooks={WAITS: source})
+    course = Course.create(root, [], notebooks={WAITS: one_exercise()})
     wait = f"import time\n\ntime.sleep({seconds})\n\n\n" if seconds else ""
-    right, wrong = (_waits_notebook(f"{wait}def double(x):\n    return {value}") for value in ("2 * x", "x"))
+    right, wrong = (one_exercise(f"{wait}def double(x):\n    return {value}") for value in ("2 * x", "x"))
     return course, right, wrong
 
 

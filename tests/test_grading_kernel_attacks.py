@@ -19,7 +19,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from harness.notebooks import autograded_cells, notebook_path, read, reference_submission, with_answers
+from harness.notebooks import autograded_cells, notebook_path, one_exercise, read, reference_submission, with_answers
 from harness.scratch import Course
 from test_grading_attacks import JUNK  # wrong answers of the right types for every exercise
 
@@ -304,28 +304,34 @@ def test_feedback_never_shows_hidden_tests_or_leaked_history(batch):
 
 
 PROBE = 'import os\nprint("SANDBOXED=" + str(os.environ.get("COURSE_SANDBOXED")))\n'
+#: The sandbox probes grade the one-exercise assignment: what they test does not depend on a tutorial.
+PROBED = "probed"
+
+
+def _probe_course(root: Path, **options) -> Course:
+    return Course.create(root, [], notebooks={PROBED: one_exercise()}, **options)
 
 
 def _probe(course) -> str:
-    answers = {"conv_output_shape": PROBE + JUNK["conv_output_shape"]}
-    course.submit("probe", T2, with_answers(reference_submission(T2), answers))
-    graded = course.grade("probe", T2)
+    """What the kernel that graded a submission said about its sandbox: 'SANDBOXED=1' inside it."""
+    course.submit("probe", PROBED, one_exercise(PROBE + "def double(x):\n    return 2 * x"))
+    graded = course.grade("probe", PROBED)
     assert graded.scores is not None, graded.problem
-    autograded = read(course.root / "autograded" / "probe" / T2 / f"{T2}.ipynb")
+    autograded = read(course.autograded_notebook("probe", PROBED))
     texts = [o.get("text", "") for c in autograded.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     return next(t for t in texts if t.startswith("SANDBOXED=")).strip()
 
 
 def test_no_kernel_name_switches_the_sandbox_off(tmp_path):
-    """Neither the notebook's kernelspec nor Execute.kernel_name can make grading leave the sandbox."""
+    """Neither the notebook's kernelspec (python3) nor Execute.kernel_name can make grading leave the sandbox."""
     if not sandbox.available():
         pytest.skip("bubblewrap is not installed")
-    strict = Course.create(tmp_path / "strict", [T2], sandbox=True, extra_config='c.Execute.kernel_name = "python3"\n')
+    strict = _probe_course(tmp_path / "strict", sandbox=True, extra_config='c.Execute.kernel_name = "python3"\n')
     assert _probe(strict) == "SANDBOXED=1"
 
 
 def test_opting_out_of_the_sandbox_is_explicit(tmp_path):
-    assert _probe(Course.create(tmp_path / "open", [T2], sandbox=False)) == "SANDBOXED=None"
+    assert _probe(_probe_course(tmp_path / "open", sandbox=False)) == "SANDBOXED=None"
 
 
 def test_links_in_a_submission_folder_are_never_followed(course):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from harness.notebooks import one_exercise
 
 from instructor import lms, lms_export
 from instructor.cli import main as course_cli
@@ -220,35 +221,7 @@ def test_moodle_and_folder_archives(course, tmp_path):
 
 # -- Round trips through real nbgrader ----------------------------------------------------------------
 
-SOURCE = nbformat.v4.new_notebook(
-    cells=[
-        nbformat.v4.new_code_cell(
-            "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-            metadata={
-                "nbgrader": {
-                    "grade": False,
-                    "solution": True,
-                    "locked": False,
-                    "grade_id": "double",
-                    "schema_version": 3,
-                }
-            },
-        ),
-        nbformat.v4.new_code_cell(
-            '"""double doubles."""\nassert double(3) == 6',
-            metadata={
-                "nbgrader": {
-                    "grade": True,
-                    "solution": False,
-                    "locked": True,
-                    "grade_id": "test_double",
-                    "points": 2,
-                    "schema_version": 3,
-                }
-            },
-        ),
-    ]
-)
+SOURCE = one_exercise()  # def double(x), its 2-point test
 
 
 def _nbgrader(root, *args):

@@ -93,3 +93,24 @@ def with_answers(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat
 def reference_submission(assignment: str, replacing: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """The release notebook with the instructor's answers, except the cells in ``replacing``."""
     return with_answers(read(notebook_path(assignment)), {**solutions(assignment), **(replacing or {})})
+
+
+#: The instructor's answer of :func:`one_exercise`.
+DOUBLE_SOLUTION = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
+
+
+def one_exercise(answer: str = DOUBLE_SOLUTION) -> nbformat.NotebookNode:
+    """A notebook of one exercise (``double``, its answer ``answer``) and its 2-point test, for tests whose subject
+    is grading itself rather than a tutorial (no tutorial's CPU spent on what they are not about)."""
+
+    def cell(source: str, grade_id: str, grade: bool, solution: bool, **points) -> nbformat.NotebookNode:
+        meta = {"grade": grade, "solution": solution, "locked": not solution, "grade_id": grade_id, **points}
+        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": {**meta, "schema_version": 3}})
+
+    return nbformat.v4.new_notebook(
+        cells=[
+            cell(answer, "double", grade=False, solution=True),
+            cell('"""double doubles."""\nassert double(3) == 6', "test_double", grade=True, solution=False, points=2),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
