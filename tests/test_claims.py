@@ -158,11 +158,6 @@ def _printed(assignment: str, population: str, monkeypatch, request) -> str:
 # published files were, with what the recording is known for (helpers.data.POPULATIONS), read from files in the
 # published layouts: stand-ins for a recording that differs from the simulation the notebooks were written on.
 POPULATIONS = ["default", "broad_noisy", "recording_like"]
-# The default population's claims are checked on what the reference submission printed when it was graded
-# (tests/test_grading.py, TestGrading_<assignment>::test_the_graded_reference_prints_what_its_text_says): the same
-# notebook on the same data, whose printed numbers are the instructor notebook's, so it is not run a second time
-# here. The others are run here, on the instructor notebook.
-RUN_HERE = [population for population in POPULATIONS if population != "default"]
 
 
 def _row(text: str) -> list[float]:
@@ -175,20 +170,15 @@ def _ranges(text: str) -> list[tuple[float, float]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("population", RUN_HERE)
+@pytest.mark.parametrize("population", POPULATIONS)
 def test_t3_prints_what_its_text_says(monkeypatch, request, population):
-    """T3 Think! 2.3, 2.4 mark schemes and summary, on every population
-    (the default one as graded: RUN_HERE): the printed verdict matches the table;
+    """T3 Think! 2.3, 2.4 mark schemes and summary, on every population: the printed verdict matches the table;
     the pooled layer is the most V1-like one; a half-period shift changes the trained pooled pattern more than a
     20-degree turn; training makes every layer follow the task's categories more than before, and more than V1;
     the untrained Gabor start (every seed) beats the trained network, which beats every random network, with the
     Gabor start at about the noise ceiling, or above it (said so) on the population with direction selectivity.
     The baselines are 5 seeds each."""
-    check_t3(_printed("t3_normative", population, monkeypatch, request), population)
-
-
-def check_t3(out: str, population: str) -> None:
-    """What test_t3_prints_what_its_text_says checks, on the text ``out`` the notebook printed on ``population``."""
+    out = _printed("t3_normative", population, monkeypatch, request)
     pearson = {name: float(value) for name, value in re.findall(r"^(conv|pool|fc) +(-?[0-9.]+)$", out, flags=re.M)}
     assert pearson["pool"] > max(pearson["conv"], pearson["fc"]), pearson
     ceiling = float(re.search(r"noise ceiling about ([0-9.]+)", out)[1])
@@ -224,10 +214,9 @@ def check_t3(out: str, population: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("population", RUN_HERE)
+@pytest.mark.parametrize("population", POPULATIONS)
 def test_t4_prints_what_its_text_says(monkeypatch, request, population):
-    """T4 Think! 3.2 and section 4, on every population
-    (the default one as graded: RUN_HERE): the model fits the data it was fitted to better than it
+    """T4 Think! 3.2 and section 4, on every population: the model fits the data it was fitted to better than it
     predicts new trials or held-out orientations; interpolation (interleaved orientations) beats extrapolation (the
     block); its interpolation reaches at least half the noise ceiling (the floor its graded test uses), and each
     ceiling printed is the square root of the half-to-half correlation on the same rows; the printed median kernel
@@ -235,11 +224,7 @@ def test_t4_prints_what_its_text_says(monkeypatch, request, population):
     the held-out data (summary); the bonus sweep names the weight with the lowest held-out error. On the two
     populations simulated bin by bin, the model's interpolation beats the
     half-to-half correlation on the same rows (the Think! asks why it can)."""
-    check_t4(_printed("t4_encoding", population, monkeypatch, request), population)
-
-
-def check_t4(out: str, population: str) -> None:
-    """What test_t4_prints_what_its_text_says checks, on the text ``out`` the notebook printed on ``population``."""
+    out = _printed("t4_encoding", population, monkeypatch, request)
 
     def number(label):
         return float(re.search(re.escape(label) + r":? +(-?[0-9.]+)", out)[1])
@@ -293,17 +278,12 @@ def check_t4(out: str, population: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("population", RUN_HERE)
+@pytest.mark.parametrize("population", POPULATIONS)
 def test_t1_prints_what_its_text_says(monkeypatch, request, population):
-    """T1 Think! 3.2 and summary, on every population
-    (the default one as graded: RUN_HERE): the decoder of the plain angle errs most near the ends of
+    """T1 Think! 3.2 and summary, on every population: the decoder of the plain angle errs most near the ends of
     the range, and classification over bins errs less there than that decoder; classification's mean error is
     printed beside its floor (the error of a classifier that picks every bin right)."""
-    check_t1(_printed("t1_decoding", population, monkeypatch, request), population)
-
-
-def check_t1(out: str, population: str) -> None:
-    """What test_t1_prints_what_its_text_says checks, on the text ``out`` the notebook printed on ``population``."""
+    out = _printed("t1_decoding", population, monkeypatch, request)
     ends, elsewhere = map(
         float, re.search(r"within 20 degrees of the ends: ([0-9.]+) degrees; elsewhere: ([0-9.]+)", out).groups()
     )
@@ -314,10 +294,6 @@ def check_t1(out: str, population: str) -> None:
         float, re.search(r"classification: ([0-9.]+) degrees \(floor, every bin right: ([0-9.]+)", out).groups()
     )
     assert mean >= floor - 0.05 and 2.0 < floor < 3.0, (mean, floor)
-
-
-#: The notebooks' printed claims, by assignment: ``CLAIMS[assignment](printed_text, population)``.
-CLAIMS = {"t1_decoding": check_t1, "t3_normative": check_t3, "t4_encoding": check_t4}
 
 
 def _claims_in_notebooks() -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ graded by one ``nbgrader autograde`` run, as a class is, between two honest
 students; for each attack the notebook scores exactly what the same junk scores
 without the attack (nothing), the honest neighbours get full marks, a student
 graded earlier keeps their grades, and nothing in the course folder changes
-except what nbgrader itself writes for the batch.
+except what nbgrader itself writes for the batch (no submission at all).
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from harness.notebooks import autograded_cells, notebook_path, one_exercise, read, reference_submission, with_answers
+from harness.notebooks import (
+    autograded_cells,
+    grade_id,
+    notebook_path,
+    one_exercise,
+    read,
+    reference_submission,
+    with_answers,
+)
 from harness.scratch import Course
 from test_grading_attacks import JUNK  # wrong answers of the right types for every exercise
 
@@ -196,12 +204,15 @@ ATTACKS = {
 }
 
 
-def _snapshot(root: Path, *skip: str) -> dict[str, tuple]:
-    """Path -> (mode, hash) of every file under the course folder except the named students' own folders."""
+def _snapshot(root: Path, *graded: str) -> dict[str, tuple]:
+    """Path -> (mode, hash) of every file under the course folder except what nbgrader writes for the ``graded``
+    students (their ``autograded/`` and ``feedback/`` folders) and the gradebook. Every ``submitted/`` folder is
+    kept: nothing grading does may change a submission."""
+    written = {(top, student) for top in ("autograded", "feedback") for student in graded}
     out = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if set(skip) & set(rel.split("/")) or rel.startswith(("gradebook.db", ".sandbox")):
+        if tuple(rel.split("/")[:2]) in written or rel.startswith(("gradebook.db", ".sandbox")):
             continue
         info = os.lstat(path)
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(info.st_mode) else None
@@ -257,6 +268,7 @@ def batch(course):
     exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
     course.batch_run = course.nbgrader("autograde", T2, "--force", *exclude, timeout=1800)
     course.batch_students, course.batch_before = set(students), before
+    course.batch_after = _snapshot(course.root, *students)  # now: whatever the other tests then write
     return course
 
 
@@ -283,12 +295,18 @@ def test_the_attacks_change_nothing_and_harm_no_neighbour(batch):
     the student graded before keeps their grades, and the honest students graded before and after the attackers in
     the same run get full marks."""
     before = batch.batch_before
-    assert _snapshot(batch.root, *batch.batch_students) == before["course folder"]
+    assert batch.batch_after == before["course folder"]
     assert stat.S_IMODE(os.lstat(batch.root / "gradebook.db").st_mode) == before["gradebook mode"]
     assert _total(batch, "honest") == before["honest"]
     maximum = sum(v for k, v in batch.max_scores(T2).items() if k in set(autograded_cells(T2)))
     assert before["honest"] == maximum
     assert {s: _total(batch, s) for s in NEIGHBOURS} == dict.fromkeys(NEIGHBOURS, maximum)
+    for student in NEIGHBOURS:  # their graded notebooks, as nbgrader wrote them: valid, no test cell failed
+        graded = read(batch.autograded_notebook(student, T2))
+        failed = [
+            grade_id(c) for c in graded.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+        ]
+        assert not failed, (student, failed)
 
 
 def test_feedback_never_shows_hidden_tests_or_leaked_history(batch):
