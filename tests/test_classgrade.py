@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from harness.notebooks import notebook_path, one_exercise, read, reference_submission, solutions
+from harness.scratch import Course
 
 from instructor import classgrade
 from instructor.cli import main as course_cli
@@ -217,11 +218,9 @@ def dask_cluster():
 WAITS = "waits"
 
 
-def _waits_course(root: Path, seconds: float = 0) -> tuple[object, nbformat.NotebookNode, nbformat.NotebookNode]:
+def _waits_course(root: Path, seconds: float = 0) -> tuple[Course, nbformat.NotebookNode, nbformat.NotebookNode]:
     """A course (the course's own configuration) with the one-exercise assignment, and a right and a wrong
     submission whose answers first wait ``seconds``."""
-    from harness.scratch import Course
-
     course = Course.create(root, [], notebooks={WAITS: one_exercise()})
     wait = f"import time\n\ntime.sleep({seconds})\n\n\n" if seconds else ""
     right, wrong = (one_exercise(f"{wait}def double(x):\n    return {value}") for value in ("2 * x", "x"))

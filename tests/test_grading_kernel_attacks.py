@@ -301,7 +301,7 @@ def test_the_attacks_change_nothing_and_harm_no_neighbour(batch):
     maximum = sum(v for k, v in batch.max_scores(T2).items() if k in set(autograded_cells(T2)))
     assert before["honest"] == maximum
     assert {s: _total(batch, s) for s in NEIGHBOURS} == dict.fromkeys(NEIGHBOURS, maximum)
-    for student in NEIGHBOURS:  # their graded notebooks, as nbgrader wrote them: valid, no test cell failed
+    for student in NEIGHBOURS:  # their graded notebooks, as nbgrader wrote them: valid, no cell failed
         graded = read(batch.autograded_notebook(student, T2))
         failed = [
             grade_id(c) for c in graded.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))

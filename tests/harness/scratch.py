@@ -127,12 +127,12 @@ class Course:
 
         ensure_tools_on_path()  # a new gradebook runs `alembic` by name
         api = NbGraderAPI(config=course_config(course.root))
+        for name in assignments:
+            shutil.copytree(ROOT / "source" / name, course.root / "source" / name)
         for name, notebook in (notebooks or {}).items():
             (course.root / "source" / name).mkdir()
             nbformat.write(notebook, course.root / "source" / name / f"{name}.ipynb")
         for name in [*assignments, *(notebooks or {})]:
-            if name in assignments:
-                shutil.copytree(ROOT / "source" / name, course.root / "source" / name)
             made = api.generate_assignment(name, force=True, create=True)
             if not made["success"]:
                 raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{made.get('error') or made['log']}")
